@@ -1,0 +1,70 @@
+// Command gateway is Gatehouse: a session gateway that runs as a reverse
+// proxy or sidecar in front of an application.
+//
+// Usage:
+//
+//	gateway serve --config FILE      run the gateway
+//	gateway check --config FILE      validate a configuration and explain problems
+//	gateway demo [--listen ADDR]     run on embedded defaults with a demo app
+//	gateway keygen [--alg ALG]       print a new signing key (PEM)
+//	gateway version                  print the version
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `usage: gateway <command> [flags]
+
+commands:
+  serve --config FILE     run the gateway
+  check --config FILE     validate a configuration and explain every problem
+  demo [--listen ADDR]    run on embedded defaults (in-memory, generated key, demo app)
+  keygen [--alg ALG]      write a new signing key as PEM (EdDSA, ES256 or RS256)
+  version                 print the version
+
+Run "gateway <command> -h" for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches a subcommand and returns the process exit code: 0 on
+// success, 1 when the command failed, 2 for a usage error.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return cmdServe(ctx, rest, stderr)
+	case "check":
+		return cmdCheck(rest, stdout, stderr)
+	case "demo":
+		return cmdDemo(ctx, rest, stdout, stderr)
+	case "keygen":
+		return cmdKeygen(rest, stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintf(stdout, "gatehouse %s\n", buildVersion())
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "gateway: unknown command %q\n\n%s", cmd, usage)
+	return 2
+}

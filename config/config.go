@@ -1,0 +1,212 @@
+// Package config holds Gatehouse's typed configuration: the YAML schema, its
+// defaults (written down once, in defaults.go), loading with ${ENV} expansion
+// and *_file secrets, and validation that names each bad field and its fix.
+//
+// Every key is documented in docs/configuration.md.
+package config
+
+import "time"
+
+// Config is the whole gateway configuration, as decoded from one YAML file.
+type Config struct {
+	// Server is the public listener.
+	Server Server `yaml:"server"`
+	// PublicURL is the externally visible origin of the gateway
+	// (https://app.example.com). It is used to build login redirects and to
+	// check cookie settings. Optional.
+	PublicURL string `yaml:"public_url"`
+	// AuthPrefix is the path under which the gateway serves its own
+	// endpoints (login, refresh, logout, session, verify, jwks.json).
+	AuthPrefix string `yaml:"auth_prefix"`
+	// Upstream is the default application every authorized request is
+	// proxied to.
+	Upstream Upstream `yaml:"upstream"`
+	// TrustedProxies lists the CIDRs (or single IPs) of peers whose
+	// X-Forwarded-*, Forwarded and X-Real-IP headers are believed. Empty
+	// means no peer is trusted.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// Tokens configures the access tokens the gateway issues and verifies.
+	Tokens Tokens `yaml:"tokens"`
+	// Keys are the signing and verification keys. One signs
+	// (Tokens.SigningKey, or the first key with private material); the
+	// others only verify, which is how keys are rotated.
+	Keys []Key `yaml:"keys"`
+	// Session holds the lifetimes of a session.
+	Session Session `yaml:"session"`
+	// Cookie defines the single session cookie used in cookie mode.
+	Cookie Cookie `yaml:"cookie"`
+	// IdentityHeaders names the headers that carry the verified identity to
+	// the upstream, and the client headers that are stripped first.
+	IdentityHeaders IdentityHeaders `yaml:"identity_headers"`
+	// Policy holds the route rules.
+	Policy Policy `yaml:"policy"`
+	// Log configures structured logging.
+	Log Log `yaml:"log"`
+}
+
+// Server configures the public HTTP listener.
+type Server struct {
+	// Listen is the address of the public listener, host:port.
+	Listen string `yaml:"listen"`
+	// ReadHeaderTimeout bounds reading a request's headers (slowloris).
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	// ReadTimeout bounds reading a whole request including its body;
+	// 0 means no limit (uploads and WebSockets need that).
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// WriteTimeout bounds writing a response; 0 means no limit (SSE and
+	// WebSockets need that).
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// IdleTimeout bounds keep-alive idleness between requests.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// MaxHeaderBytes bounds the size of request headers.
+	MaxHeaderBytes int `yaml:"max_header_bytes"`
+}
+
+// Upstream is an application behind the gateway and how it is reached.
+type Upstream struct {
+	// URL is the base URL of the application (http://127.0.0.1:3000).
+	URL string `yaml:"url"`
+	// DialTimeout bounds connecting to the upstream.
+	DialTimeout time.Duration `yaml:"dial_timeout"`
+	// ResponseHeaderTimeout bounds waiting for the upstream's response
+	// headers; past it the client gets 504 UPSTREAM_TIMEOUT.
+	ResponseHeaderTimeout time.Duration `yaml:"response_header_timeout"`
+	// IdleConnTimeout is how long an idle pooled connection is kept.
+	IdleConnTimeout time.Duration `yaml:"idle_conn_timeout"`
+	// MaxIdleConnsPerHost is the size of the idle connection pool.
+	MaxIdleConnsPerHost int `yaml:"max_idle_conns_per_host"`
+}
+
+// Tokens configures the gateway's own access tokens (JWTs).
+type Tokens struct {
+	// Issuer is the iss claim set and required.
+	Issuer string `yaml:"issuer"`
+	// Audience is the aud claim set and required.
+	Audience string `yaml:"audience"`
+	// AccessTTL is the lifetime of an access token.
+	AccessTTL time.Duration `yaml:"access_ttl"`
+	// Leeway is the clock skew tolerated on exp, nbf and iat.
+	Leeway time.Duration `yaml:"leeway"`
+	// MaxTokenBytes rejects longer tokens before any parsing.
+	MaxTokenBytes int `yaml:"max_token_bytes"`
+	// SigningKey is the kid of the key that signs new tokens. Empty means
+	// the first key in Keys that has private material.
+	SigningKey string `yaml:"signing_key"`
+	// Claims lists extra user claims copied into access tokens (and so
+	// available to identity headers). Keep it short: the token travels in
+	// a cookie.
+	Claims []string `yaml:"claims"`
+}
+
+// Key is one signing or verification key.
+//
+// Asymmetric keys are PEM: a PKCS#8 (or SEC 1 / PKCS#1) private key, which
+// can sign and verify, or a PKIX public key, which only verifies. The
+// algorithm is inferred from the key type when Alg is empty (Ed25519 ->
+// EdDSA, P-256 -> ES256, RSA -> RS256). HS256 requires Alg: HS256, a Secret
+// of at least 32 bytes, and an explicit ID.
+type Key struct {
+	// ID is the kid. Empty means the RFC 7638 thumbprint of the public key.
+	ID string `yaml:"kid"`
+	// Alg is EdDSA, ES256, RS256 or HS256.
+	Alg string `yaml:"alg"`
+	// PrivateKey is a PEM private key; PrivateKeyFile reads it from a file.
+	PrivateKey     string `yaml:"private_key"`
+	PrivateKeyFile string `yaml:"private_key_file"`
+	// PublicKey is a PEM public key (verify only); PublicKeyFile reads it
+	// from a file.
+	PublicKey     string `yaml:"public_key"`
+	PublicKeyFile string `yaml:"public_key_file"`
+	// Secret is the HS256 shared secret; SecretFile reads it from a file.
+	Secret     string `yaml:"secret"`
+	SecretFile string `yaml:"secret_file"`
+}
+
+// Session holds the lifetimes of a session (the refresh half of the cookie).
+type Session struct {
+	// IdleTimeout ends a session not refreshed for this long.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// AbsoluteLifetime ends a session this long after login, whatever
+	// happens. It is also the cookie's Max-Age.
+	AbsoluteLifetime time.Duration `yaml:"absolute_lifetime"`
+}
+
+// Cookie defines the one session cookie: set, read and cleared with the
+// same attributes.
+type Cookie struct {
+	// Name is the cookie name. Empty means "__Host-gatehouse" when the
+	// cookie is host-only, Secure and Path=/, otherwise "gatehouse".
+	Name string `yaml:"name"`
+	// Domain makes the cookie visible to subdomains. Empty means host-only
+	// (recommended).
+	Domain string `yaml:"domain"`
+	// Path is the cookie path.
+	Path string `yaml:"path"`
+	// Secure sends the cookie only over HTTPS (browsers treat
+	// http://localhost as secure too). Default true.
+	Secure *bool `yaml:"secure"`
+	// SameSite is lax, strict or none (none requires Secure).
+	SameSite string `yaml:"same_site"`
+}
+
+// IdentityHeaders names the headers that carry the verified identity.
+type IdentityHeaders struct {
+	// User carries the subject (sub).
+	User string `yaml:"user"`
+	// Email carries the email claim.
+	Email string `yaml:"email"`
+	// Roles carries the roles, comma-separated.
+	Roles string `yaml:"roles"`
+	// Session carries the session id (sid).
+	Session string `yaml:"session"`
+	// Claims maps extra claim names to header names.
+	Claims map[string]string `yaml:"claims"`
+	// StripPrefixes: every client header starting with one of these is
+	// removed before proxying, in any spelling (case, "_" or "." for "-").
+	StripPrefixes []string `yaml:"strip_prefixes"`
+	// Strip lists further client headers to remove, in any spelling.
+	Strip []string `yaml:"strip"`
+}
+
+// Policy holds the route rules, matched first to last.
+type Policy struct {
+	// Default is the access for requests no rule matches: authenticated,
+	// public or deny.
+	Default string `yaml:"default"`
+	// Rules are tried in file order; the first match decides.
+	Rules []Rule `yaml:"rules"`
+}
+
+// Rule is one route rule. A request matches when host, path (or
+// path_prefix) and method all match; an empty field matches anything.
+type Rule struct {
+	// Name appears in logs and decisions. Default "rules[N]".
+	Name string `yaml:"name"`
+	// Host is an exact host name or "*.example.com" (any subdomain, not
+	// the apex).
+	Host string `yaml:"host"`
+	// Path is an exact path or a glob: "*" matches within one segment,
+	// "**" any number of whole segments ("/api/**").
+	Path string `yaml:"path"`
+	// PathPrefix matches the path and everything below it, on segment
+	// boundaries ("/api" matches "/api" and "/api/x", not "/apix").
+	PathPrefix string `yaml:"path_prefix"`
+	// Methods restricts the rule to these methods (upper case).
+	Methods []string `yaml:"methods"`
+	// Access is public, authenticated or deny. Default authenticated.
+	Access string `yaml:"access"`
+	// RolesAny requires at least one of these roles.
+	RolesAny []string `yaml:"roles_any"`
+	// RolesAll requires every one of these roles.
+	RolesAll []string `yaml:"roles_all"`
+	// Claims requires these claim values (email_verified: true).
+	Claims map[string]any `yaml:"claims"`
+}
+
+// Log configures structured logging.
+type Log struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level"`
+	// Format is json or text.
+	Format string `yaml:"format"`
+}

@@ -1,0 +1,50 @@
+package config
+
+import "time"
+
+// Default returns the configuration every loaded file starts from. It is
+// the one place defaults are written down; docs/configuration.md repeats
+// them and a test keeps the two in step.
+func Default() Config {
+	secure := true
+	return Config{
+		Server: Server{
+			Listen:            ":8080",
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			MaxHeaderBytes:    64 << 10,
+		},
+		AuthPrefix: "/.auth",
+		Upstream: Upstream{
+			DialTimeout:           5 * time.Second,
+			ResponseHeaderTimeout: 30 * time.Second,
+			IdleConnTimeout:       90 * time.Second,
+			MaxIdleConnsPerHost:   128,
+		},
+		Tokens: Tokens{
+			Issuer:        "gatehouse",
+			Audience:      "gatehouse",
+			AccessTTL:     5 * time.Minute,
+			Leeway:        30 * time.Second,
+			MaxTokenBytes: 4096,
+		},
+		Session: Session{
+			IdleTimeout:      24 * time.Hour,
+			AbsoluteLifetime: 7 * 24 * time.Hour,
+		},
+		Cookie: Cookie{
+			Path:     "/",
+			Secure:   &secure,
+			SameSite: "lax",
+		},
+		IdentityHeaders: IdentityHeaders{
+			User:          "X-Auth-User",
+			Email:         "X-Auth-Email",
+			Roles:         "X-Auth-Roles",
+			Session:       "X-Auth-Session",
+			StripPrefixes: []string{"X-Auth-"},
+		},
+		Policy: Policy{Default: "authenticated"},
+		Log:    Log{Level: "info", Format: "json"},
+	}
+}

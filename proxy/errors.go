@@ -1,0 +1,171 @@
+package proxy
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/policy"
+	"github.com/gatehouse/gatehouse/session"
+)
+
+// Error codes the gateway answers with. Each is documented in
+// docs/errors.md; a test keeps that list and this one in step.
+const (
+	CodeUnauthenticated        = policy.CodeUnauthenticated
+	CodeInsufficientRoles      = policy.CodeInsufficientRoles
+	CodeClaimRequired          = policy.CodeClaimRequired
+	CodeForbidden              = policy.CodeForbidden
+	CodeTokenExpired           = "TOKEN_EXPIRED"
+	CodeInvalidToken           = "INVALID_TOKEN"
+	CodeMalformedAuthorization = "MALFORMED_AUTHORIZATION"
+	CodeDuplicateSessionCookie = "DUPLICATE_SESSION_COOKIE"
+	CodeInvalidPath            = "INVALID_PATH"
+	CodeNotFound               = "NOT_FOUND"
+	CodeMethodNotAllowed       = "METHOD_NOT_ALLOWED"
+	CodeUpstreamUnavailable    = "UPSTREAM_UNAVAILABLE"
+	CodeUpstreamTimeout        = "UPSTREAM_TIMEOUT"
+	CodeInternal               = "INTERNAL_ERROR"
+)
+
+// Error is an error with the HTTP answer it deserves: a status, a stable
+// code and a short message for the client. Err is the cause, for the log
+// only; its text never reaches the client.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Code + ": " + e.Message + ": " + e.Err.Error()
+	}
+	return e.Code + ": " + e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// authError classifies a credential error from package session.
+func authError(err error) *Error {
+	switch {
+	case errors.Is(err, session.ErrNoCredentials):
+		return &Error{http.StatusUnauthorized, CodeUnauthenticated, "Authentication is required.", err}
+	case errors.Is(err, session.ErrMalformedAuthorization):
+		return &Error{http.StatusBadRequest, CodeMalformedAuthorization, "The Authorization header is not a single well-formed Bearer token.", err}
+	case errors.Is(err, session.ErrDuplicateCookie):
+		return &Error{http.StatusUnauthorized, CodeDuplicateSessionCookie, "The request carried several session cookies; they have been cleared. Please sign in again.", err}
+	case errors.Is(err, session.ErrTokenExpired):
+		return &Error{http.StatusUnauthorized, CodeTokenExpired, "The access token has expired.", err}
+	case errors.Is(err, session.ErrInvalidToken):
+		return &Error{http.StatusUnauthorized, CodeInvalidToken, "The access token is invalid.", err}
+	}
+	return &Error{http.StatusInternalServerError, CodeInternal, "Internal error.", err}
+}
+
+// denial turns a policy decision into an Error. When the decision is
+// "who are you?" and the request did carry a credential, the credential's
+// own error is more useful to the client (expired vs invalid).
+func denial(d policy.Decision, authErr error) *Error {
+	if d.Code == policy.CodeUnauthenticated {
+		if authErr == nil {
+			authErr = session.ErrNoCredentials
+		}
+		return authError(authErr)
+	}
+	msg := "You are not allowed to access this resource."
+	switch d.Code {
+	case policy.CodeInsufficientRoles:
+		msg = "Your roles do not allow access to this resource."
+	case policy.CodeClaimRequired:
+		msg = "Your account lacks a property this resource requires."
+	}
+	return &Error{http.StatusForbidden, d.Code, msg, errors.New(d.Reason)}
+}
+
+// errorBody is the JSON shape of every error answer.
+type errorBody struct {
+	Error struct {
+		Code      string `json:"code"`
+		Message   string `json:"message"`
+		RequestID string `json:"request_id,omitempty"`
+	} `json:"error"`
+}
+
+// writeError is the one place errors become responses: JSON with a code,
+// WWW-Authenticate on 401s (RFC 6750 section 3), or a redirect to the login
+// page for a browser navigation that needs a login.
+func (g *Gateway) writeError(w http.ResponseWriter, r *http.Request, e *Error) {
+	log := g.log.With("code", e.Code, "status", e.Status, "method", r.Method, "path", r.URL.Path)
+	if e.Err != nil {
+		log = log.With("cause", e.Err.Error())
+	}
+	if e.Status >= 500 {
+		log.Warn("request failed")
+	} else {
+		log.Debug("request denied")
+	}
+
+	h := w.Header()
+	if e.Status == http.StatusUnauthorized && isNavigation(r) {
+		h.Set("Location", g.loginURL(r))
+		h.Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusFound)
+		return
+	}
+	if e.Status == http.StatusUnauthorized || e.Code == CodeMalformedAuthorization {
+		h.Set("WWW-Authenticate", wwwAuthenticate(e.Code))
+	}
+	var body errorBody
+	body.Error.Code = e.Code
+	body.Error.Message = e.Message
+	body.Error.RequestID = h.Get(requestIDHeader)
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(e.Status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// wwwAuthenticate builds the RFC 6750 challenge. A request without any
+// credential gets a bare challenge (section 3.1: no error code); an expired
+// token is distinguished from an invalid one in error_description, so a
+// client knows whether refreshing can help.
+func wwwAuthenticate(code string) string {
+	switch code {
+	case CodeTokenExpired:
+		return `Bearer error="invalid_token", error_description="The access token expired"`
+	case CodeInvalidToken, CodeDuplicateSessionCookie:
+		return `Bearer error="invalid_token", error_description="The access token is invalid"`
+	case CodeMalformedAuthorization:
+		return `Bearer error="invalid_request", error_description="Malformed Authorization header"`
+	}
+	return `Bearer`
+}
+
+// isNavigation reports whether r is a browser navigating (as opposed to a
+// script or an API client): a GET or HEAD that accepts HTML and is not a
+// fetch/XHR. Such a request is better answered with a login redirect than
+// with JSON.
+func isNavigation(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	if m := r.Header.Get("Sec-Fetch-Mode"); m != "" && m != "navigate" {
+		return false
+	}
+	if r.Header.Get("X-Requested-With") != "" || r.Header.Get("Authorization") != "" {
+		return false
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// loginURL is the login page with the current request as the return path.
+// Only the path and query are carried: the return path stays on this host.
+func (g *Gateway) loginURL(r *http.Request) string {
+	rd := r.URL.RequestURI()
+	return g.prefix + "/login?rd=" + url.QueryEscape(rd)
+}

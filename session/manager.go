@@ -1,0 +1,182 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// Manager runs the session lifecycle — login, refresh, logout — on top of
+// a Store, and verifies access tokens against the revocation list.
+type Manager struct {
+	tokens  *Tokens
+	refresh *RefreshTokens
+	store   Store
+	revoked *Revocations
+	idle    time.Duration
+	life    time.Duration
+	grace   time.Duration
+	now     func() time.Time
+	flight  singleflight.Group
+}
+
+// ManagerOptions configure a Manager.
+type ManagerOptions struct {
+	Tokens      *Tokens
+	Refresh     *RefreshTokens
+	Store       Store
+	Revocations *Revocations
+	// IdleTimeout and AbsoluteLifetime bound a session; Grace is how long
+	// a rotated-away refresh token still yields the same successor.
+	IdleTimeout      time.Duration
+	AbsoluteLifetime time.Duration
+	Grace            time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// NewManager returns a Manager. All fields but Now are required.
+func NewManager(o ManagerOptions) (*Manager, error) {
+	if o.Tokens == nil || o.Refresh == nil || o.Store == nil || o.Revocations == nil {
+		return nil, errors.New("session: NewManager needs Tokens, Refresh, Store and Revocations")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Manager{
+		tokens: o.Tokens, refresh: o.Refresh, store: o.Store, revoked: o.Revocations,
+		idle: o.IdleTimeout, life: o.AbsoluteLifetime, grace: o.Grace, now: o.Now,
+	}, nil
+}
+
+// Issued is what login and refresh hand to the client.
+type Issued struct {
+	Access    string
+	Refresh   string
+	Principal *Principal
+	Record    Record
+}
+
+// Login starts a new session for id.
+func (m *Manager) Login(ctx context.Context, id Identity, userAgent, ip string) (Issued, error) {
+	now := m.now()
+	sid := NewID()
+	refresh := m.refresh.New(sid)
+	rec := Record{
+		ID: sid, Identity: id, CreatedAt: now, RefreshedAt: now,
+		IdleExpiresAt: now.Add(m.idle), ExpiresAt: now.Add(m.life),
+		UserAgent: userAgent, IP: ip, RefreshHash: HashRefreshToken(refresh),
+	}
+	if rec.IdleExpiresAt.After(rec.ExpiresAt) {
+		rec.IdleExpiresAt = rec.ExpiresAt
+	}
+	if err := m.store.Create(ctx, rec); err != nil {
+		return Issued{}, fmt.Errorf("session: login: %w", err)
+	}
+	access, p, err := m.tokens.Mint(id, sid)
+	if err != nil {
+		return Issued{}, err
+	}
+	return Issued{Access: access, Refresh: refresh, Principal: p, Record: rec}, nil
+}
+
+// FreshIdentity reads a user's identity again from its source at each
+// rotation. It returns an error matching ErrSessionRevoked when the user
+// was removed or disabled, which ends the session.
+type FreshIdentity func(ctx context.Context, subject string) (Identity, error)
+
+// Refresh rotates a refresh token. Concurrent calls with the same token in
+// this process share one rotation; across processes the store's grace
+// window keeps them on one chain. Errors: ErrInvalidToken (not a token we
+// issued), ErrSessionNotFound, ErrSessionExpired, ErrSessionRevoked,
+// ErrRefreshReused (the session is now revoked), ErrStoreUnavailable.
+func (m *Manager) Refresh(ctx context.Context, token string, fresh FreshIdentity) (Issued, error) {
+	sid, err := m.refresh.Parse(token)
+	if err != nil {
+		return Issued{}, err
+	}
+	// The key is the token itself: only callers holding the same token
+	// share a result.
+	v, err, _ := m.flight.Do(token, func() (any, error) {
+		return m.rotate(context.WithoutCancel(ctx), sid, token, fresh)
+	})
+	if err != nil {
+		return Issued{}, err
+	}
+	return v.(Issued), nil
+}
+
+func (m *Manager) rotate(ctx context.Context, sid, token string, fresh FreshIdentity) (Issued, error) {
+	rec, err := m.store.Get(ctx, sid)
+	if err != nil {
+		return Issued{}, err
+	}
+	if rec.Revoked {
+		return Issued{}, ErrSessionRevoked
+	}
+	id, err := fresh(ctx, rec.Identity.Subject)
+	if errors.Is(err, ErrSessionRevoked) {
+		if rerr := m.Logout(ctx, sid); rerr != nil {
+			return Issued{}, rerr
+		}
+		return Issued{}, err
+	}
+	if err != nil {
+		return Issued{}, fmt.Errorf("session: reading fresh claims: %w", err)
+	}
+	next := m.refresh.Successor(sid, token)
+	rec, _, err = m.store.Rotate(ctx, sid, Rotation{
+		Presented: HashRefreshToken(token), Next: HashRefreshToken(next), Identity: id,
+		Now: m.now(), Grace: m.grace, IdleTimeout: m.idle,
+	})
+	if errors.Is(err, ErrRefreshReused) {
+		m.revoked.RevokeSession(sid, m.revocationExpiry())
+	}
+	if err != nil {
+		return Issued{}, err
+	}
+	access, p, err := m.tokens.Mint(rec.Identity, sid)
+	if err != nil {
+		return Issued{}, err
+	}
+	return Issued{Access: access, Refresh: next, Principal: p, Record: rec}, nil
+}
+
+// Logout revokes session sid: its refresh token stops working and its
+// outstanding access tokens are rejected at once.
+func (m *Manager) Logout(ctx context.Context, sid string) error {
+	m.revoked.RevokeSession(sid, m.revocationExpiry())
+	return m.store.Revoke(ctx, sid)
+}
+
+// LogoutUser ends every session of subject, including access tokens
+// issued to it up to now.
+func (m *Manager) LogoutUser(ctx context.Context, subject string) error {
+	now := m.now()
+	m.revoked.RevokeUser(subject, now, m.revocationExpiry())
+	_, err := m.store.RevokeUser(ctx, subject)
+	return err
+}
+
+// Verify verifies an access token and checks it against the revocation
+// list. A revoked token's error matches ErrSessionRevoked.
+func (m *Manager) Verify(raw string) (*Principal, error) {
+	p, err := m.tokens.Verify(raw)
+	if err != nil {
+		return nil, err
+	}
+	if m.revoked.Revoked(p) {
+		return nil, ErrSessionRevoked
+	}
+	return p, nil
+}
+
+// revocationExpiry is when a revocation entry made now can be forgotten:
+// after every access token it covers has expired.
+func (m *Manager) revocationExpiry() time.Time {
+	// 5m is the largest leeway config allows.
+	return m.now().Add(m.tokens.AccessTTL() + 5*time.Minute)
+}
