@@ -40,6 +40,11 @@ type Config struct {
 	IdentityHeaders IdentityHeaders `yaml:"identity_headers"`
 	// Policy holds the route rules.
 	Policy Policy `yaml:"policy"`
+	// Login configures the built-in login page and its users file.
+	Login Login `yaml:"login"`
+	// Grant configures upstream-grant login, for legacy apps that keep
+	// their own login form.
+	Grant Grant `yaml:"grant"`
 	// Log configures structured logging.
 	Log Log `yaml:"log"`
 }
@@ -129,6 +134,15 @@ type Session struct {
 	// AbsoluteLifetime ends a session this long after login, whatever
 	// happens. It is also the cookie's Max-Age.
 	AbsoluteLifetime time.Duration `yaml:"absolute_lifetime"`
+	// RefreshGrace is how long a rotated-away refresh token still yields
+	// the same successor (parallel requests, lost responses) before
+	// presenting it counts as reuse.
+	RefreshGrace time.Duration `yaml:"refresh_grace"`
+	// Secret keys the refresh-token chain (at least 32 bytes; every
+	// replica sharing a store needs the same one). Empty means a random
+	// secret per process, which suits the in-memory store only.
+	Secret     string `yaml:"secret"`
+	SecretFile string `yaml:"secret_file"`
 }
 
 // Cookie defines the one session cookie: set, read and cleared with the
@@ -147,6 +161,53 @@ type Cookie struct {
 	Secure *bool `yaml:"secure"`
 	// SameSite is lax, strict or none (none requires Secure).
 	SameSite string `yaml:"same_site"`
+	// Legacy lists cookies left by older settings (another name, Domain or
+	// Path); logout and cookie errors clear them too.
+	Legacy []LegacyCookie `yaml:"legacy"`
+}
+
+// LegacyCookie is a cookie an older configuration may have left behind.
+type LegacyCookie struct {
+	// Name is the cookie name.
+	Name string `yaml:"name"`
+	// Domain is the Domain it was set with; empty for host-only.
+	Domain string `yaml:"domain"`
+	// Path is the Path it was set with. Default "/".
+	Path string `yaml:"path"`
+}
+
+// Login configures the built-in login.
+type Login struct {
+	// UsersFile is the YAML users file (username, password_hash, email,
+	// roles, claims, disabled). Empty disables the login form.
+	UsersFile string `yaml:"users_file"`
+	// RedirectOrigins are the absolute origins (https://app.example.com)
+	// a return URL (rd) may point to, besides relative paths on this host.
+	RedirectOrigins []string `yaml:"redirect_origins"`
+	// PerIP and PerUser limit login attempts.
+	PerIP   RateLimit `yaml:"per_ip"`
+	PerUser RateLimit `yaml:"per_user"`
+}
+
+// RateLimit allows Attempts per Window (a token bucket that refills
+// evenly over the window).
+type RateLimit struct {
+	Attempts int           `yaml:"attempts"`
+	Window   time.Duration `yaml:"window"`
+}
+
+// Grant configures upstream-grant login: the upstream's response carries
+// an HMAC-signed identity in Header, and the gateway turns it into a
+// session. Disabled while Secret is empty.
+type Grant struct {
+	// Header is the response header carrying the grant. It is always
+	// stripped from client requests and from responses.
+	Header string `yaml:"header"`
+	// Secret is the shared HMAC-SHA256 key (at least 32 bytes).
+	Secret     string `yaml:"secret"`
+	SecretFile string `yaml:"secret_file"`
+	// MaxAge bounds how old a grant's iat may be.
+	MaxAge time.Duration `yaml:"max_age"`
 }
 
 // IdentityHeaders names the headers that carry the verified identity.

@@ -31,6 +31,7 @@ func Default() Config {
 		Session: Session{
 			IdleTimeout:      24 * time.Hour,
 			AbsoluteLifetime: 7 * 24 * time.Hour,
+			RefreshGrace:     30 * time.Second,
 		},
 		Cookie: Cookie{
 			Path:     "/",
@@ -45,6 +46,11 @@ func Default() Config {
 			StripPrefixes: []string{"X-Auth-"},
 		},
 		Policy: Policy{Default: "authenticated"},
-		Log:    Log{Level: "info", Format: "json"},
+		Login: Login{
+			PerIP:   RateLimit{Attempts: 20, Window: time.Minute},
+			PerUser: RateLimit{Attempts: 5, Window: time.Minute},
+		},
+		Grant: Grant{Header: "Gatehouse-Grant", MaxAge: time.Minute},
+		Log:   Log{Level: "info", Format: "json"},
 	}
 }

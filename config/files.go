@@ -40,6 +40,10 @@ func (c *Config) fileFields() []fileField {
 			fileField{p + "secret", p + "secret_file", &k.Secret, &k.SecretFile, true},
 		)
 	}
+	out = append(out,
+		fileField{"session.secret", "session.secret_file", &c.Session.Secret, &c.Session.SecretFile, true},
+		fileField{"grant.secret", "grant.secret_file", &c.Grant.Secret, &c.Grant.SecretFile, true},
+	)
 	return out
 }
 

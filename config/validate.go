@@ -32,6 +32,7 @@ func (c *Config) Validate() error {
 	v.cookie(&c.Cookie, c.PublicURL)
 	v.identityHeaders(&c.IdentityHeaders, c.Tokens.Claims)
 	v.policy(&c.Policy, c.Tokens.Claims)
+	v.lifecycle(c)
 	v.log(&c.Log)
 	return errors.Join(v.errs...)
 }

@@ -136,11 +136,11 @@ func TestValidateRejects(t *testing.T) {
 		// tokens
 		{"issuer empty", func(c *Config) { c.Tokens.Issuer = "" }, "tokens.issuer", "must not be empty", 0},
 		{"audience empty", func(c *Config) { c.Tokens.Audience = " " }, "tokens.audience", "must not be empty", 0},
-		{"access_ttl short", func(c *Config) { c.Tokens.AccessTTL = 5 * time.Second }, "tokens.access_ttl", "between 10s and 24h", 0},
+		{"access_ttl short", func(c *Config) { c.Tokens.AccessTTL = 500 * time.Millisecond }, "tokens.access_ttl", "between 1s and 24h", 0},
 		{"access_ttl long", func(c *Config) {
 			c.Tokens.AccessTTL = 25 * time.Hour
 			c.Session.IdleTimeout = 48 * time.Hour
-		}, "tokens.access_ttl", "between 10s and 24h", 0},
+		}, "tokens.access_ttl", "between 1s and 24h", 0},
 		{"leeway negative", func(c *Config) { c.Tokens.Leeway = -time.Second }, "tokens.leeway", "between 0s and 5m", 0},
 		{"leeway long", func(c *Config) { c.Tokens.Leeway = 10 * time.Minute }, "tokens.leeway", "between 0s and 5m", 0},
 		{"max_token_bytes small", func(c *Config) { c.Tokens.MaxTokenBytes = 100 }, "tokens.max_token_bytes", "between 512 and 65536", 0},

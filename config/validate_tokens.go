@@ -34,7 +34,7 @@ func (v *validator) tokens(t *Tokens) {
 	if strings.TrimSpace(t.Audience) == "" {
 		v.add("tokens.audience", `set it to the name the upstream expects in aud, such as "gatehouse"`, "must not be empty")
 	}
-	v.between("tokens.access_ttl", t.AccessTTL, 10*time.Second, 24*time.Hour)
+	v.between("tokens.access_ttl", t.AccessTTL, time.Second, 24*time.Hour)
 	v.between("tokens.leeway", t.Leeway, 0, 5*time.Minute)
 	if t.MaxTokenBytes < 512 || t.MaxTokenBytes > 65536 {
 		v.add("tokens.max_token_bytes", "use a size from 512 to 65536 (the default is 4096)",

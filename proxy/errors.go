@@ -28,6 +28,14 @@ const (
 	CodeUpstreamUnavailable    = "UPSTREAM_UNAVAILABLE"
 	CodeUpstreamTimeout        = "UPSTREAM_TIMEOUT"
 	CodeInternal               = "INTERNAL_ERROR"
+	CodeInvalidRequest         = "INVALID_REQUEST"
+	CodeInvalidCredentials     = "INVALID_CREDENTIALS"
+	CodeAccountDisabled        = "ACCOUNT_DISABLED"
+	CodeRateLimited            = "RATE_LIMITED"
+	CodeSessionExpired         = "SESSION_EXPIRED"
+	CodeSessionRevoked         = "SESSION_REVOKED"
+	CodeRefreshTokenReused     = "REFRESH_TOKEN_REUSED"
+	CodeStoreUnavailable       = "STORE_UNAVAILABLE"
 )
 
 // Error is an error with the HTTP answer it deserves: a status, a stable
@@ -58,6 +66,14 @@ func authError(err error) *Error {
 		return &Error{http.StatusBadRequest, CodeMalformedAuthorization, "The Authorization header is not a single well-formed Bearer token.", err}
 	case errors.Is(err, session.ErrDuplicateCookie):
 		return &Error{http.StatusUnauthorized, CodeDuplicateSessionCookie, "The request carried several session cookies; they have been cleared. Please sign in again.", err}
+	case errors.Is(err, session.ErrRefreshReused):
+		return &Error{http.StatusUnauthorized, CodeRefreshTokenReused, "This session was ended because an old refresh token was used again. Please sign in again.", err}
+	case errors.Is(err, session.ErrSessionRevoked):
+		return &Error{http.StatusUnauthorized, CodeSessionRevoked, "This session has ended. Please sign in again.", err}
+	case errors.Is(err, session.ErrSessionExpired), errors.Is(err, session.ErrSessionNotFound):
+		return &Error{http.StatusUnauthorized, CodeSessionExpired, "This session has expired. Please sign in again.", err}
+	case errors.Is(err, session.ErrStoreUnavailable):
+		return &Error{http.StatusServiceUnavailable, CodeStoreUnavailable, "The session store is unavailable; try again shortly.", err}
 	case errors.Is(err, session.ErrTokenExpired):
 		return &Error{http.StatusUnauthorized, CodeTokenExpired, "The access token has expired.", err}
 	case errors.Is(err, session.ErrInvalidToken):
@@ -140,6 +156,8 @@ func wwwAuthenticate(code string) string {
 		return `Bearer error="invalid_token", error_description="The access token expired"`
 	case CodeInvalidToken, CodeDuplicateSessionCookie:
 		return `Bearer error="invalid_token", error_description="The access token is invalid"`
+	case CodeSessionExpired, CodeSessionRevoked, CodeRefreshTokenReused:
+		return `Bearer error="invalid_token", error_description="The session has ended"`
 	case CodeMalformedAuthorization:
 		return `Bearer error="invalid_request", error_description="Malformed Authorization header"`
 	}

@@ -72,15 +72,7 @@ func (t *trust) trusted(r *http.Request) bool {
 		return false
 	}
 	a, ok := peerIP(r)
-	if !ok {
-		return false
-	}
-	for _, p := range t.prefixes {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
+	return ok && t.contains(a)
 }
 
 // setForwarded writes the X-Forwarded-* headers of the outgoing request.
@@ -139,4 +131,35 @@ func requestID(r *http.Request, trusted bool) string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// clientIP is the address of the client: the peer, or, when the peer is a
+// trusted proxy, the right-most X-Forwarded-For entry that is not itself a
+// trusted proxy (entries further left could have been written by anyone).
+func (t *trust) clientIP(r *http.Request, trusted bool) string {
+	peer, _ := peerIP(r)
+	if !trusted {
+		return peer.String()
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		a = a.Unmap()
+		if !t.contains(a) {
+			return a.String()
+		}
+	}
+	return peer.String()
+}
+
+func (t *trust) contains(a netip.Addr) bool {
+	for _, p := range t.prefixes {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }

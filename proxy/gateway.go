@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,7 +13,16 @@ import (
 
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/policy"
+	"github.com/gatehouse/gatehouse/proxy/ratelimit"
 	"github.com/gatehouse/gatehouse/session"
+	"github.com/gatehouse/gatehouse/session/memstore"
+	"github.com/gatehouse/gatehouse/session/userfile"
+)
+
+// sourceUsers and sourceGrant name where a session's identity came from.
+const (
+	sourceUsers = "users"
+	sourceGrant = "grant"
 )
 
 // Options are the dependencies of a Gateway that do not come from the
@@ -20,23 +30,42 @@ import (
 type Options struct {
 	// Logger receives structured logs. Nil discards them.
 	Logger *slog.Logger
-	// Now is the clock used for tokens. Nil means time.Now.
+	// Now is the clock used for tokens and sessions. Nil means time.Now.
 	Now func() time.Time
+	// Store keeps sessions. Nil means a new in-memory store.
+	Store session.Store
+	// Users returns the current users for login and fresh claims. Nil
+	// means login.users_file is opened (and Gateway.ReloadUsers re-reads
+	// it); with no users file, the login form is off.
+	Users func() *userfile.Users
+}
+
+// limiter is the rate limiter login uses.
+type limiter interface {
+	Allow(key string) (bool, time.Duration)
+	Reset(key string)
 }
 
 // Gateway is the HTTP handler in front of the upstream. Build it with New;
 // it is safe for concurrent use.
 type Gateway struct {
-	log     *slog.Logger
-	prefix  string
-	keys    *session.KeySet
-	tokens  *session.Tokens
-	cookies *session.Cookies
-	auth    *session.Authenticator
-	policy  *policy.Engine
-	headers *identityHeaders
-	trust   *trust
-	next    http.Handler // the reverse proxy to the upstream
+	log       *slog.Logger
+	now       func() time.Time
+	prefix    string
+	keys      *session.KeySet
+	cookies   *session.Cookies
+	auth      *session.Authenticator
+	sessions  *session.Manager
+	policy    *policy.Engine
+	returnTo  *policy.ReturnPolicy
+	headers   *identityHeaders
+	trust     *trust
+	grant     *grantVerifier // nil when grants are off
+	users     func() *userfile.Users
+	usersFile *userfile.File // non-nil when opened from config
+	ipLimit   limiter
+	userLimit limiter
+	next      http.Handler // the reverse proxy to the upstream
 }
 
 // New builds a Gateway from a validated configuration. Everything that
@@ -47,44 +76,115 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	g := &Gateway{log: log, prefix: cfg.AuthPrefix, headers: newIdentityHeaders(cfg.IdentityHeaders)}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	g := &Gateway{log: log, now: now, prefix: cfg.AuthPrefix, users: opts.Users}
+	g.headers = newIdentityHeaders(cfg.IdentityHeaders, cfg.Grant.Header)
 
 	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	var err error
+	var tokens *session.Tokens
 	if g.keys, err = session.LoadKeySet(cfg.Keys, cfg.Tokens.SigningKey); err != nil {
-		errs = append(errs, err)
-	} else if g.tokens, err = session.NewTokens(cfg.Tokens, g.keys, opts.Now); err != nil {
-		errs = append(errs, err)
+		add(err)
+	} else {
+		tokens, err = session.NewTokens(cfg.Tokens, g.keys, now)
+		add(err)
 	}
-	if g.cookies, err = session.NewCookies(cfg.Cookie, cfg.Session.AbsoluteLifetime); err != nil {
-		errs = append(errs, err)
+	g.cookies, err = session.NewCookies(cfg.Cookie, cfg.Session.AbsoluteLifetime)
+	add(err)
+	g.policy, err = policy.Compile(cfg.Policy)
+	add(err)
+	g.returnTo, err = policy.NewReturnPolicy(cfg.Login.RedirectOrigins)
+	add(err)
+	g.trust, err = newTrust(cfg.TrustedProxies)
+	add(err)
+	refresh, err := newRefreshTokens(cfg.Session.Secret)
+	add(err)
+	if cfg.Grant.Secret != "" {
+		g.grant = &grantVerifier{key: []byte(cfg.Grant.Secret), maxAge: cfg.Grant.MaxAge, now: now}
 	}
-	if g.policy, err = policy.Compile(cfg.Policy); err != nil {
-		errs = append(errs, err)
-	}
-	if g.trust, err = newTrust(cfg.TrustedProxies); err != nil {
-		errs = append(errs, err)
+	if g.users == nil && cfg.Login.UsersFile != "" {
+		if g.usersFile, err = userfile.Open(cfg.Login.UsersFile); err != nil {
+			add(&config.FieldError{Field: "login.users_file", Problem: "cannot load the users file", Fix: "check the path and the file's contents", Err: err})
+		} else {
+			g.users = g.usersFile.Users
+		}
 	}
 	target, err := url.Parse(cfg.Upstream.URL)
 	if err != nil || target.Host == "" {
-		errs = append(errs, config.Problem("upstream.url", fmt.Sprintf("%q is not an absolute URL", cfg.Upstream.URL), "use a URL such as http://127.0.0.1:3000"))
+		add(config.Problem("upstream.url", fmt.Sprintf("%q is not an absolute URL", cfg.Upstream.URL), "use a URL such as http://127.0.0.1:3000"))
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	g.auth = &session.Authenticator{Tokens: g.tokens, Cookies: g.cookies}
+
+	store := opts.Store
+	if store == nil {
+		store = memstore.New(memstore.Options{Now: now})
+	}
+	g.sessions, err = session.NewManager(session.ManagerOptions{
+		Tokens: tokens, Refresh: refresh, Store: store, Revocations: session.NewRevocations(now),
+		IdleTimeout: cfg.Session.IdleTimeout, AbsoluteLifetime: cfg.Session.AbsoluteLifetime,
+		Grace: cfg.Session.RefreshGrace, Now: now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	g.auth = &session.Authenticator{Tokens: g.sessions, Cookies: g.cookies}
+	g.ipLimit = newLimiter(cfg.Login.PerIP, now)
+	g.userLimit = newLimiter(cfg.Login.PerUser, now)
 	rp := g.newReverseProxy(target, cfg.Upstream)
 	rp.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	g.next = rp
 	return g, nil
 }
 
-// ServeHTTP runs the request path: canonicalise, authenticate, decide,
-// then either answer with an error or proxy to the upstream.
+// newRefreshTokens keys the refresh-token chain with the configured
+// secret, or a random one (sessions then do not survive a restart, which
+// is all an in-memory store offers anyway).
+func newRefreshTokens(secret string) (*session.RefreshTokens, error) {
+	key := []byte(secret)
+	if secret == "" {
+		key = make([]byte, 32)
+		_, _ = rand.Read(key)
+	}
+	rt, err := session.NewRefreshTokens(key)
+	if err != nil {
+		return nil, &config.FieldError{Field: "session.secret", Problem: "is not usable", Fix: "use at least 32 random bytes", Err: err}
+	}
+	return rt, nil
+}
+
+func newLimiter(c config.RateLimit, now func() time.Time) *ratelimit.Limiter {
+	return ratelimit.New(ratelimit.Options{
+		Rate: float64(c.Attempts) / c.Window.Seconds(), Burst: c.Attempts, MaxKeys: 100_000, Now: now,
+	})
+}
+
+// ReloadUsers re-reads the users file, if the gateway opened one. A
+// failed reload keeps the old users and returns the error.
+func (g *Gateway) ReloadUsers() error {
+	if g.usersFile == nil {
+		return nil
+	}
+	return g.usersFile.Reload()
+}
+
+// ServeHTTP runs the request path: canonicalise, authenticate (refreshing
+// transparently), decide, then either answer with an error or proxy.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	trusted := g.trust.trusted(r)
-	id := requestID(r, trusted)
-	w.Header().Set(requestIDHeader, id)
+	ctx := &reqContext{trusted: g.trust.trusted(r)}
+	ctx.id = requestID(r, ctx.trusted)
+	ctx.clientIP = g.trust.clientIP(r, ctx.trusted)
+	ctx.headerMode = strings.EqualFold(r.Header.Get("X-Auth-Mode"), "header")
+	w.Header().Set(requestIDHeader, ctx.id)
 
 	path, err := policy.CanonicalPath(r.URL.EscapedPath())
 	if err != nil {
@@ -92,21 +192,21 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if path == g.prefix || strings.HasPrefix(path, g.prefix+"/") {
-		g.serveAuth(w, r, strings.TrimPrefix(path, g.prefix))
+		g.serveAuth(w, r, ctx, strings.TrimPrefix(path, g.prefix))
 		return
 	}
 
-	res, authErr := g.auth.Authenticate(r)
+	res, authErr := g.authenticate(w, r)
 	d := g.policy.Decide(policy.Request{
 		Host:      policy.CanonicalHost(r.Host),
 		Path:      path,
 		Method:    r.Method,
 		Principal: res.Principal,
 	})
+	if res.ClearCookie {
+		g.cookies.Clear(w.Header())
+	}
 	if !d.Allow {
-		if res.ClearCookie {
-			g.cookies.Clear(w.Header())
-		}
 		g.writeError(w, r, denial(d, authErr))
 		return
 	}
@@ -115,26 +215,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f := &forward{
 		path:      path,
 		principal: res.Principal,
-		dropAuthz: res.Bearer || errors.Is(authErr, session.ErrMalformedAuthorization),
-		trusted:   trusted,
-		requestID: id,
+		dropAuthz: res.Bearer,
+		trusted:   ctx.trusted,
+		requestID: ctx.id,
+		req:       ctx,
+		in:        r,
 	}
 	g.next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), forwardKey{}, f)))
-}
-
-// serveAuth answers the gateway's own endpoints under the auth prefix.
-func (g *Gateway) serveAuth(w http.ResponseWriter, r *http.Request, endpoint string) {
-	switch endpoint {
-	case "/jwks.json":
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			g.writeError(w, r, &Error{Status: http.StatusMethodNotAllowed, Code: CodeMethodNotAllowed, Message: "Use GET."})
-			return
-		}
-		w.Header().Set("Content-Type", "application/jwk-set+json")
-		w.Header().Set("Cache-Control", "public, max-age=300")
-		_, _ = w.Write(g.keys.JWKS())
-	default:
-		g.writeError(w, r, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "No such gateway endpoint."})
-	}
 }

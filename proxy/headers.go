@@ -20,6 +20,7 @@ import (
 // cannot smuggle X_Auth_User, x-auth-user or X.Auth.User past the gateway.
 type identityHeaders struct {
 	user, email, roles, sid string
+	grant                   string // canonical name of the upstream grant header
 	claims                  []claimHeader
 	names                   map[string]bool // folded names to strip
 	prefixes                []string        // folded prefixes to strip
@@ -27,7 +28,10 @@ type identityHeaders struct {
 
 type claimHeader struct{ claim, header string }
 
-func newIdentityHeaders(c config.IdentityHeaders) *identityHeaders {
+// newIdentityHeaders compiles the header settings. The upstream grant
+// header is stripped from client requests like an identity header: only
+// the upstream may send it.
+func newIdentityHeaders(c config.IdentityHeaders, grantHeader string) *identityHeaders {
 	ih := &identityHeaders{
 		user:  http.CanonicalHeaderKey(c.User),
 		email: http.CanonicalHeaderKey(c.Email),
@@ -35,11 +39,12 @@ func newIdentityHeaders(c config.IdentityHeaders) *identityHeaders {
 		sid:   http.CanonicalHeaderKey(c.Session),
 		names: map[string]bool{},
 	}
+	ih.grant = http.CanonicalHeaderKey(grantHeader)
 	for claim, h := range c.Claims {
 		ih.claims = append(ih.claims, claimHeader{claim, http.CanonicalHeaderKey(h)})
 	}
 	slices.SortFunc(ih.claims, func(a, b claimHeader) int { return strings.Compare(a.header, b.header) })
-	for _, n := range append([]string{c.User, c.Email, c.Roles, c.Session}, c.Strip...) {
+	for _, n := range slices.Concat([]string{c.User, c.Email, c.Roles, c.Session}, c.Strip, []string{grantHeader}) {
 		if n != "" {
 			ih.names[fold(n)] = true
 		}

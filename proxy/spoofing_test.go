@@ -26,11 +26,12 @@ func TestStripIdentityHeaders(t *testing.T) {
 		Claims:        map[string]string{"tenant": "X-Tenant"},
 		StripPrefixes: []string{"X-Auth-"},
 		Strip:         []string{"Remote-User"},
-	})
+	}, "Gatehouse-Grant")
 	h := http.Header{}
 	forged := []string{
 		"X-Auth-User", "x-auth-user", "X_Auth_User", "X.Auth.User", "X-AUTH-ROLES",
 		"X-Auth-Anything-New", "X_auth_groups", "X-Tenant", "x_tenant", "Remote-User", "REMOTE_USER",
+		"Gatehouse-Grant", "gatehouse_grant",
 	}
 	for _, n := range forged {
 		h[n] = []string{"admin"}

@@ -23,6 +23,8 @@ type forward struct {
 	dropAuthz bool // the Authorization header was the gateway's to consume
 	trusted   bool // the peer is a trusted proxy
 	requestID string
+	req       *reqContext
+	in        *http.Request // the client's request, for a grant login
 }
 
 type forwardKey struct{}
@@ -74,11 +76,20 @@ func (g *Gateway) newReverseProxy(target *url.URL, c config.Upstream) *httputil.
 }
 
 // modifyResponse removes any Set-Cookie by which the upstream would
-// overwrite the gateway's session cookie.
+// overwrite the gateway's session cookie, and turns an upstream grant into
+// a session.
 func (g *Gateway) modifyResponse(res *http.Response) error {
+	g.dropSessionCookies(res)
+	g.acceptGrant(res) // after the drop: it sets the session cookie itself
+	return nil
+}
+
+// dropSessionCookies removes upstream Set-Cookie headers that name the
+// session cookie.
+func (g *Gateway) dropSessionCookies(res *http.Response) {
 	sc := res.Header.Values("Set-Cookie")
 	if len(sc) == 0 {
-		return nil
+		return
 	}
 	kept := sc[:0:0]
 	for _, v := range sc {
@@ -95,7 +106,6 @@ func (g *Gateway) modifyResponse(res *http.Response) error {
 			res.Header.Add("Set-Cookie", v)
 		}
 	}
-	return nil
 }
 
 // upstreamError answers for an upstream that could not be reached (502)

@@ -60,15 +60,24 @@ type Issued struct {
 	Record    Record
 }
 
+// Client describes who logs in, for the session record.
+type Client struct {
+	// UserAgent and IP of the client.
+	UserAgent string
+	IP        string
+	// Source is where the identity came from (Record.Source).
+	Source string
+}
+
 // Login starts a new session for id.
-func (m *Manager) Login(ctx context.Context, id Identity, userAgent, ip string) (Issued, error) {
+func (m *Manager) Login(ctx context.Context, id Identity, c Client) (Issued, error) {
 	now := m.now()
 	sid := NewID()
 	refresh := m.refresh.New(sid)
 	rec := Record{
 		ID: sid, Identity: id, CreatedAt: now, RefreshedAt: now,
 		IdleExpiresAt: now.Add(m.idle), ExpiresAt: now.Add(m.life),
-		UserAgent: userAgent, IP: ip, RefreshHash: HashRefreshToken(refresh),
+		UserAgent: c.UserAgent, IP: c.IP, Source: c.Source, RefreshHash: HashRefreshToken(refresh),
 	}
 	if rec.IdleExpiresAt.After(rec.ExpiresAt) {
 		rec.IdleExpiresAt = rec.ExpiresAt
@@ -83,10 +92,11 @@ func (m *Manager) Login(ctx context.Context, id Identity, userAgent, ip string) 
 	return Issued{Access: access, Refresh: refresh, Principal: p, Record: rec}, nil
 }
 
-// FreshIdentity reads a user's identity again from its source at each
-// rotation. It returns an error matching ErrSessionRevoked when the user
-// was removed or disabled, which ends the session.
-type FreshIdentity func(ctx context.Context, subject string) (Identity, error)
+// FreshIdentity reads a user's identity again from its source (rec.Source)
+// at each rotation, so role changes reach the app within one access-token
+// lifetime. It returns an error matching ErrSessionRevoked when the user
+// was removed or disabled at the source, which ends the session.
+type FreshIdentity func(ctx context.Context, rec Record) (Identity, error)
 
 // Refresh rotates a refresh token. Concurrent calls with the same token in
 // this process share one rotation; across processes the store's grace
@@ -117,16 +127,20 @@ func (m *Manager) rotate(ctx context.Context, sid, token string, fresh FreshIden
 	if rec.Revoked {
 		return Issued{}, ErrSessionRevoked
 	}
-	id, err := fresh(ctx, rec.Identity.Subject)
+	id, err := fresh(ctx, rec)
 	if errors.Is(err, ErrSessionRevoked) {
 		if rerr := m.Logout(ctx, sid); rerr != nil {
 			return Issued{}, rerr
 		}
 		return Issued{}, err
 	}
+	if err == nil && id.Subject != rec.Identity.Subject {
+		err = fmt.Errorf("fresh identity has subject %q, the session %q", id.Subject, rec.Identity.Subject)
+	}
 	if err != nil {
 		return Issued{}, fmt.Errorf("session: reading fresh claims: %w", err)
 	}
+	subject := rec.Identity.Subject
 	next := m.refresh.Successor(sid, token)
 	rec, _, err = m.store.Rotate(ctx, sid, Rotation{
 		Presented: HashRefreshToken(token), Next: HashRefreshToken(next), Identity: id,
@@ -134,6 +148,7 @@ func (m *Manager) rotate(ctx context.Context, sid, token string, fresh FreshIden
 	})
 	if errors.Is(err, ErrRefreshReused) {
 		m.revoked.RevokeSession(sid, m.revocationExpiry())
+		return Issued{}, fmt.Errorf("session %s of user %q: %w", sid, subject, err)
 	}
 	if err != nil {
 		return Issued{}, err
@@ -179,4 +194,15 @@ func (m *Manager) Verify(raw string) (*Principal, error) {
 func (m *Manager) revocationExpiry() time.Time {
 	// 5m is the largest leeway config allows.
 	return m.now().Add(m.tokens.AccessTTL() + 5*time.Minute)
+}
+
+// SessionID returns the session id of a refresh token this gateway
+// issued (whether or not it is still current).
+func (m *Manager) SessionID(refresh string) (string, error) {
+	return m.refresh.Parse(refresh)
+}
+
+// Get returns the stored session sid.
+func (m *Manager) Get(ctx context.Context, sid string) (Record, error) {
+	return m.store.Get(ctx, sid)
 }

@@ -44,6 +44,10 @@ type Record struct {
 	// UserAgent and IP describe the client at login, for session lists.
 	UserAgent string
 	IP        string
+	// Source says where the identity came from ("users" for the users
+	// file, "grant" for an upstream grant), so a refresh knows where to
+	// read fresh claims.
+	Source string
 	// RefreshHash is the hash of the current refresh token.
 	RefreshHash []byte
 	// PrevHash is the hash of the token RefreshHash replaced, accepted

@@ -69,8 +69,9 @@ type Cookies struct {
 	// setAttrs is "; Path=...; Max-Age=...; HttpOnly; Secure; SameSite=..."
 	// as rendered by net/http, appended after "name=value".
 	setAttrs string
-	// clearLine is the whole Set-Cookie value that deletes the cookie.
-	clearLine string
+	// clearLines are the whole Set-Cookie values that delete the cookie
+	// and then each legacy cookie (config cookie.legacy).
+	clearLines []string
 }
 
 // NewCookies resolves the cookie configuration: the name (c.Name, or
@@ -160,10 +161,24 @@ func NewCookies(c config.Cookie, maxAge time.Duration) (*Cookies, error) {
 	clear.MaxAge = -1               // renders Max-Age=0
 	clear.Expires = time.Unix(1, 0) // and a past Expires for old clients
 	line := set.String()            // "name=; Path=..." (empty value)
+	clears := []string{clear.String()}
+	for _, l := range c.Legacy {
+		old := clear
+		old.Name, old.Domain, old.Path = l.Name, l.Domain, l.Path
+		if old.Path == "" {
+			old.Path = "/"
+		}
+		// A legacy cookie may have had any SameSite; None would be
+		// refused without Secure, so the clear leaves it unset.
+		old.SameSite = 0
+		if s := old.String(); s != "" && s != clears[0] {
+			clears = append(clears, s)
+		}
+	}
 	return &Cookies{
-		name:      name,
-		setAttrs:  line[len(name)+1:],
-		clearLine: clear.String(),
+		name:       name,
+		setAttrs:   line[len(name)+1:],
+		clearLines: clears,
 	}, nil
 }
 
@@ -185,9 +200,11 @@ func (c *Cookies) Set(h http.Header, v CookieValue) {
 
 // Clear adds a Set-Cookie header that deletes the cookie: the same name,
 // Path, Domain, Secure, SameSite and HttpOnly as Set, an empty value,
-// Max-Age=0 and an Expires in the past.
+// Max-Age=0 and an Expires in the past; then one for each legacy cookie.
 func (c *Cookies) Clear(h http.Header) {
-	h.Add("Set-Cookie", c.clearLine)
+	for _, l := range c.clearLines {
+		h.Add("Set-Cookie", l)
+	}
 }
 
 // StripFrom removes every cookie of our name from the request's Cookie

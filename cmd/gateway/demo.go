@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/proxy"
 	"github.com/gatehouse/gatehouse/session"
+	"github.com/gatehouse/gatehouse/session/userfile"
 )
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -46,7 +47,12 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gateway demo: %v\n", err)
 		return 1
 	}
-	gw, err := proxy.New(cfg, proxy.Options{Logger: log})
+	users, err := demoUsers()
+	if err != nil {
+		fmt.Fprintf(stderr, "gateway demo: %v\n", err)
+		return 1
+	}
+	gw, err := proxy.New(cfg, proxy.Options{Logger: log, Users: func() *userfile.Users { return users }})
 	if err != nil {
 		fmt.Fprintf(stderr, "gateway demo: %v\n", err)
 		return 1
@@ -89,6 +95,20 @@ func demoConfig(listen, upstream string) (*config.Config, error) {
 	return &cfg, nil
 }
 
+// demoUsers is the demo's users file: demo / demo.
+func demoUsers() (*userfile.Users, error) {
+	hash, err := userfile.HashPassword("demo")
+	if err != nil {
+		return nil, err
+	}
+	return userfile.Parse([]byte(`users:
+  - username: demo
+    password_hash: "` + hash + `"
+    email: demo@example.test
+    roles: [user]
+`))
+}
+
 // printDemoTokens mints access tokens for the demo user and an admin, and
 // says how to use them.
 func printDemoTokens(w io.Writer, cfg *config.Config) error {
@@ -112,6 +132,7 @@ func printDemoTokens(w io.Writer, cfg *config.Config) error {
 	fmt.Fprintf(w, `Gatehouse demo — for trying it out on this machine only (loopback, in-memory, throwaway key).
 
   gateway:  %[1]s   (app behind it: %[2]s)
+  sign in:  %[1]s/ in a browser, as demo / demo
 
 Bearer tokens, valid for %[3]s:
   DEMO=%[4]s

@@ -51,6 +51,7 @@ tr.id td{background:#e8f5e9;font-weight:600}</style></head><body>
 <h1>Hello{{with .User}}, {{.}}{{end}}</h1>
 <p>This page is the demo <em>application</em> behind Gatehouse. It received <code>{{.Method}} {{.Path}}</code>
 with these headers; the highlighted ones were set by the gateway after it verified your session.</p>
+<p><a href="/.auth/logout?rd=/public/">Sign out</a> · <a href="/.auth/session">Session as JSON</a> · <a href="/admin/">Admin area</a> (needs role admin: 403)</p>
 <table>{{range .Headers}}<tr{{if .Identity}} class="id"{{end}}><td>{{.Name}}</td><td>{{.Value}}</td></tr>{{end}}</table>
 </body></html>
 `))

@@ -7,6 +7,7 @@
 //	gateway check --config FILE      validate a configuration and explain problems
 //	gateway demo [--listen ADDR]     run on embedded defaults with a demo app
 //	gateway keygen [--alg ALG]       print a new signing key (PEM)
+//	gateway hash-password            hash a password read from stdin (argon2id)
 //	gateway version                  print the version
 package main
 
@@ -29,6 +30,7 @@ commands:
   check --config FILE     validate a configuration and explain every problem
   demo [--listen ADDR]    run on embedded defaults (in-memory, generated key, demo app)
   keygen [--alg ALG]      write a new signing key as PEM (EdDSA, ES256 or RS256)
+  hash-password           read a password on stdin, print its argon2id hash
   version                 print the version
 
 Run "gateway <command> -h" for a command's flags.
@@ -36,14 +38,14 @@ Run "gateway <command> -h" for a command's flags.
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
 // run dispatches a subcommand and returns the process exit code: 0 on
 // success, 1 when the command failed, 2 for a usage error.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -58,6 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdDemo(ctx, rest, stdout, stderr)
 	case "keygen":
 		return cmdKeygen(rest, stdout, stderr)
+	case "hash-password":
+		return cmdHashPassword(rest, stdin, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "gatehouse %s\n", buildVersion())
 		return 0

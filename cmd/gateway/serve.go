@@ -9,7 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gatehouse/gatehouse/config"
@@ -41,11 +44,36 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) int {
 		reportProblems(stderr, *path, err)
 		return 1
 	}
+	stopReload := reloadOnHangup(gw, log)
+	defer stopReload()
 	if err := listenAndServe(ctx, cfg.Server, gw, log); err != nil {
 		log.Error("server failed", "err", err)
 		return 1
 	}
 	return 0
+}
+
+// reloadOnHangup re-reads the users file on SIGHUP. A bad file is refused
+// and the old users keep working.
+func reloadOnHangup(gw *proxy.Gateway, log *slog.Logger) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-hup:
+				if err := gw.ReloadUsers(); err != nil {
+					log.Error("reload refused; keeping the previous users", "err", err)
+					continue
+				}
+				log.Info("reloaded users file")
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { signal.Stop(hup); close(done) }
 }
 
 func cmdCheck(args []string, stdout, stderr io.Writer) int {

@@ -1,0 +1,233 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/session"
+)
+
+// reqContext is what the gateway learns about a request before deciding.
+type reqContext struct {
+	id         string
+	trusted    bool   // the peer is a trusted proxy
+	clientIP   string // the client, through trusted proxies
+	headerMode bool   // X-Auth-Mode: header — tokens in bodies, never cookies
+}
+
+// serveAuth answers the gateway's own endpoints under the auth prefix.
+func (g *Gateway) serveAuth(w http.ResponseWriter, r *http.Request, ctx *reqContext, endpoint string) {
+	switch endpoint {
+	case "/login":
+		g.serveLogin(w, r, ctx)
+	case "/refresh":
+		if !g.allow(w, r, http.MethodPost) {
+			return
+		}
+		g.serveRefresh(w, r, ctx)
+	case "/logout":
+		if !g.allow(w, r, http.MethodPost, http.MethodGet) {
+			return
+		}
+		g.serveLogout(w, r, ctx)
+	case "/session":
+		if !g.allow(w, r, http.MethodGet, http.MethodHead) {
+			return
+		}
+		g.serveSession(w, r, ctx)
+	case "/jwks.json":
+		if !g.allow(w, r, http.MethodGet, http.MethodHead) {
+			return
+		}
+		w.Header().Set("Content-Type", "application/jwk-set+json")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		_, _ = w.Write(g.keys.JWKS())
+	default:
+		g.writeError(w, r, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "No such gateway endpoint."})
+	}
+}
+
+// allow answers 405 unless r uses one of methods.
+func (g *Gateway) allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {
+	for _, m := range methods {
+		if r.Method == m {
+			return true
+		}
+	}
+	w.Header().Set("Allow", strings.Join(methods, ", "))
+	g.writeError(w, r, &Error{Status: http.StatusMethodNotAllowed, Code: CodeMethodNotAllowed, Message: "Use " + strings.Join(methods, " or ") + "."})
+	return false
+}
+
+// authenticate verifies the request's credential and, in cookie mode,
+// transparently refreshes an expired access token: the rotated cookie is
+// set on w and the request carries on as the refreshed principal.
+func (g *Gateway) authenticate(w http.ResponseWriter, r *http.Request) (session.Result, error) {
+	res, err := g.auth.Authenticate(r)
+	if !errors.Is(err, session.ErrTokenExpired) || res.Bearer || res.Cookie == nil || res.Cookie.Refresh == "" {
+		return res, err
+	}
+	issued, rerr := g.sessions.Refresh(r.Context(), res.Cookie.Refresh, g.freshIdentity)
+	if rerr != nil {
+		g.logRefreshFailure(r, rerr)
+		res.ClearCookie = !errors.Is(rerr, session.ErrStoreUnavailable)
+		return res, rerr
+	}
+	g.cookies.Set(w.Header(), session.CookieValue{Access: issued.Access, Refresh: issued.Refresh})
+	res.Principal = issued.Principal
+	res.Cookie = &session.CookieValue{Access: issued.Access, Refresh: issued.Refresh}
+	return res, nil
+}
+
+// logRefreshFailure records why a refresh failed; reuse is a security
+// event and is logged as a warning (ids only, never tokens).
+func (g *Gateway) logRefreshFailure(r *http.Request, err error) {
+	if errors.Is(err, session.ErrRefreshReused) {
+		// The error names the session and user, never the token.
+		g.log.Warn("refresh token reused: session revoked", "cause", err.Error(), "path", r.URL.Path)
+		return
+	}
+	g.log.Debug("refresh failed", "cause", err.Error())
+}
+
+// serveRefresh rotates the refresh token: from the cookie in cookie mode,
+// from the body or Authorization header in header mode.
+func (g *Gateway) serveRefresh(w http.ResponseWriter, r *http.Request, ctx *reqContext) {
+	var token string
+	if ctx.headerMode {
+		t, err := readRefreshToken(r)
+		if err != nil {
+			g.writeError(w, r, authError(err))
+			return
+		}
+		token = t
+	} else {
+		res, err := g.auth.Authenticate(r)
+		if res.Cookie == nil || res.Cookie.Refresh == "" {
+			if res.ClearCookie {
+				g.cookies.Clear(w.Header())
+			}
+			if err == nil || errors.Is(err, session.ErrTokenExpired) {
+				err = session.ErrNoCredentials
+			}
+			g.writeError(w, r, authError(err))
+			return
+		}
+		token = res.Cookie.Refresh
+	}
+	issued, err := g.sessions.Refresh(r.Context(), token, g.freshIdentity)
+	if err != nil {
+		g.logRefreshFailure(r, err)
+		if !ctx.headerMode && !errors.Is(err, session.ErrStoreUnavailable) {
+			g.cookies.Clear(w.Header())
+		}
+		g.writeError(w, r, authError(err))
+		return
+	}
+	if !ctx.headerMode {
+		g.cookies.Set(w.Header(), session.CookieValue{Access: issued.Access, Refresh: issued.Refresh})
+	}
+	g.writeIssued(w, ctx, issued)
+}
+
+// serveSession answers the current session as JSON, for single-page apps
+// that cannot read an HttpOnly cookie. An expired access token in cookie
+// mode is refreshed first, as on any proxied request.
+func (g *Gateway) serveSession(w http.ResponseWriter, r *http.Request, ctx *reqContext) {
+	res, err := g.authenticate(w, r)
+	if err != nil {
+		if res.ClearCookie {
+			g.cookies.Clear(w.Header())
+		}
+		e := authError(err)
+		if e.Status == http.StatusUnauthorized {
+			// An API: answer 401, never a login redirect.
+			r.Header.Set("Sec-Fetch-Mode", "cors")
+		}
+		g.writeError(w, r, e)
+		return
+	}
+	rec, err := g.sessions.Get(r.Context(), res.Principal.SessionID)
+	var recp *session.Record
+	if err == nil {
+		recp = &rec
+	}
+	writeJSON(w, http.StatusOK, newSessionInfo(res.Principal, recp))
+}
+
+// serveLogout ends the request's session (or, with all=1, every session
+// of its user) and clears the cookie with the attributes it was set with,
+// plus legacy ones. POST answers 204 (or 303 to rd for a form); GET, for
+// browser navigations, redirects to the validated rd.
+func (g *Gateway) serveLogout(w http.ResponseWriter, r *http.Request, ctx *reqContext) {
+	all := r.URL.Query().Get("all") == "1"
+	if err := g.endSession(r, ctx, all); err != nil && errors.Is(err, session.ErrStoreUnavailable) {
+		g.writeError(w, r, authError(err))
+		return
+	}
+	if !ctx.headerMode {
+		g.cookies.Clear(w.Header())
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	rd := r.URL.Query().Get("rd")
+	if r.Method == http.MethodGet || rd != "" || strings.Contains(r.Header.Get("Accept"), "text/html") {
+		to, _ := g.returnTo.Validate(rd)
+		w.Header().Set("Location", to)
+		if r.Method == http.MethodGet {
+			w.WriteHeader(http.StatusFound)
+		} else {
+			w.WriteHeader(http.StatusSeeOther)
+		}
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// endSession revokes the session the request carries, if any: found
+// through a valid access token, or through the refresh half of the cookie
+// (or a header-mode refresh token) when the access token has expired.
+func (g *Gateway) endSession(r *http.Request, ctx *reqContext, all bool) error {
+	res, _ := g.auth.Authenticate(r)
+	var sid, subject string
+	switch {
+	case res.Principal != nil:
+		sid, subject = res.Principal.SessionID, res.Principal.Subject
+	case res.Cookie != nil && res.Cookie.Refresh != "":
+		sid, _ = g.sessions.SessionID(res.Cookie.Refresh)
+	}
+	if sid == "" {
+		return nil
+	}
+	if all {
+		if subject == "" {
+			rec, err := g.sessions.Get(r.Context(), sid)
+			if err != nil {
+				return err
+			}
+			subject = rec.Identity.Subject
+		}
+		g.log.Info("logout everywhere", "user", subject)
+		return g.sessions.LogoutUser(r.Context(), subject)
+	}
+	g.log.Info("logout", "session", sid)
+	return g.sessions.Logout(r.Context(), sid)
+}
+
+// freshIdentity reads a user's claims again at each rotation: from the
+// users file for users-file sessions (a removed or disabled user ends the
+// session); grant sessions keep what the app vouched for at login.
+func (g *Gateway) freshIdentity(_ context.Context, rec session.Record) (session.Identity, error) {
+	if rec.Source != sourceUsers {
+		return rec.Identity, nil
+	}
+	if g.users == nil {
+		return session.Identity{}, session.ErrSessionRevoked
+	}
+	u, ok := g.users().Lookup(rec.Identity.Subject)
+	if !ok || u.Disabled {
+		return session.Identity{}, session.ErrSessionRevoked
+	}
+	return u.Identity(), nil
+}

@@ -1,0 +1,116 @@
+package proxy
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse/session"
+)
+
+// grantVerifier checks upstream grants: a legacy app that keeps its own
+// login form vouches for a user by adding, to its response,
+//
+//	Gatehouse-Grant: base64url(JSON) "." base64url(HMAC-SHA256(secret, base64url(JSON)))
+//
+// with JSON {"sub", "email", "roles", "claims", "iat"}. The gateway
+// verifies it, removes it and starts a session on that same response.
+type grantVerifier struct {
+	key    []byte
+	maxAge time.Duration
+	now    func() time.Time
+}
+
+// grantClaims is the JSON inside a grant.
+type grantClaims struct {
+	Sub    string         `json:"sub"`
+	Email  string         `json:"email"`
+	Roles  []string       `json:"roles"`
+	Claims map[string]any `json:"claims"`
+	Iat    int64          `json:"iat"`
+}
+
+var errBadGrant = errors.New("invalid upstream grant")
+
+// verify returns the identity a grant vouches for.
+func (gv *grantVerifier) verify(v string) (session.Identity, error) {
+	if len(v) > 8<<10 {
+		return session.Identity{}, fmt.Errorf("%w: too large", errBadGrant)
+	}
+	payload, sig, ok := strings.Cut(v, ".")
+	if !ok {
+		return session.Identity{}, fmt.Errorf("%w: not payload.signature", errBadGrant)
+	}
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil {
+		return session.Identity{}, fmt.Errorf("%w: signature encoding", errBadGrant)
+	}
+	m := hmac.New(sha256.New, gv.key)
+	m.Write([]byte(payload))
+	if !hmac.Equal(got, m.Sum(nil)) {
+		return session.Identity{}, fmt.Errorf("%w: bad signature", errBadGrant)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return session.Identity{}, fmt.Errorf("%w: payload encoding", errBadGrant)
+	}
+	var c grantClaims
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return session.Identity{}, fmt.Errorf("%w: payload: %w", errBadGrant, err)
+	}
+	if strings.TrimSpace(c.Sub) == "" {
+		return session.Identity{}, fmt.Errorf("%w: no sub", errBadGrant)
+	}
+	age := gv.now().Sub(time.Unix(c.Iat, 0))
+	if c.Iat == 0 || age > gv.maxAge || age < -30*time.Second {
+		return session.Identity{}, fmt.Errorf("%w: iat out of range (age %s)", errBadGrant, age.Round(time.Second))
+	}
+	return session.Identity{Subject: c.Sub, Email: c.Email, Roles: c.Roles, Claims: c.Claims}, nil
+}
+
+// acceptGrant removes the grant header from an upstream response and, when
+// grants are on and it verifies, starts a session and sets its cookie on
+// the response. An invalid grant is logged and ignored: never a session.
+func (g *Gateway) acceptGrant(res *http.Response) {
+	name := g.headers.grant
+	v := res.Header.Get(name)
+	if v == "" {
+		return
+	}
+	res.Header.Del(name)
+	f, _ := res.Request.Context().Value(forwardKey{}).(*forward)
+	if g.grant == nil || f == nil || f.in == nil {
+		g.log.Warn("upstream sent a grant but grants are off (grant.secret)", "header", name)
+		return
+	}
+	id, err := g.grant.verify(v)
+	if err != nil {
+		g.log.Warn("ignored upstream grant", "cause", err.Error())
+		return
+	}
+	hw := headerWriter{res.Header}
+	ctx := *f.req
+	ctx.headerMode = false // a grant arrives on a browser's response: cookie mode
+	issued, err := g.startSession(hw, f.in, &ctx, id, sourceGrant)
+	if err != nil {
+		g.log.Warn("grant login failed", "cause", err.Error())
+		return
+	}
+	g.log.Info("login", "user", issued.Principal.Subject, "session", issued.Principal.SessionID, "mode", "grant")
+}
+
+// headerWriter lets code that sets cookies on a ResponseWriter set them on
+// an upstream response's headers instead. Only Header is used.
+type headerWriter struct{ h http.Header }
+
+func (hw headerWriter) Header() http.Header         { return hw.h }
+func (hw headerWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (hw headerWriter) WriteHeader(int)             {}

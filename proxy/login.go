@@ -1,0 +1,215 @@
+package proxy
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gatehouse/gatehouse/session"
+	"github.com/gatehouse/gatehouse/session/userfile"
+)
+
+// maxFormBytes bounds login, refresh and logout request bodies.
+const maxFormBytes = 64 << 10
+
+// credentials is a parsed login request.
+type credentials struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+	RD       string `json:"rd"`
+	json     bool   // sent as JSON (answer JSON); else a form (answer HTML)
+}
+
+// parseCredentials reads a form or JSON login body.
+func parseCredentials(r *http.Request) (credentials, error) {
+	r.Body = http.MaxBytesReader(nil, r.Body, maxFormBytes)
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch mt {
+	case "application/json":
+		var c credentials
+		dec := json.NewDecoder(r.Body)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
+			return credentials{json: true}, fmt.Errorf("login body: %w", err)
+		}
+		c.json = true
+		return c, nil
+	case "application/x-www-form-urlencoded", "multipart/form-data":
+		if err := r.ParseForm(); err != nil {
+			return credentials{}, fmt.Errorf("login form: %w", err)
+		}
+		return credentials{Username: r.PostForm.Get("username"), Password: r.PostForm.Get("password"), RD: r.PostForm.Get("rd")}, nil
+	}
+	return credentials{json: true}, fmt.Errorf("login: unsupported content type %q", mt)
+}
+
+// serveLogin answers GET (the page) and POST (form or JSON login).
+func (g *Gateway) serveLogin(w http.ResponseWriter, r *http.Request, ctx *reqContext) {
+	if g.users == nil {
+		g.writeError(w, r, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "Login with a users file is not configured (login.users_file)."})
+		return
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		rd, _ := g.returnTo.Validate(r.URL.Query().Get("rd"))
+		g.renderLogin(w, http.StatusOK, loginView{RD: rd})
+	case http.MethodPost:
+		g.login(w, r, ctx)
+	default:
+		w.Header().Set("Allow", "GET, HEAD, POST")
+		g.writeError(w, r, &Error{Status: http.StatusMethodNotAllowed, Code: CodeMethodNotAllowed, Message: "Use GET or POST."})
+	}
+}
+
+func (g *Gateway) login(w http.ResponseWriter, r *http.Request, ctx *reqContext) {
+	c, err := parseCredentials(r)
+	rd, _ := g.returnTo.Validate(c.RD)
+	fail := func(e *Error) {
+		if c.json {
+			g.writeError(w, r, e)
+			return
+		}
+		g.renderLogin(w, e.Status, loginView{RD: rd, Username: c.Username, Error: e.Message})
+	}
+	if err != nil || c.Username == "" || c.Password == "" {
+		fail(&Error{http.StatusBadRequest, CodeInvalidRequest, "Enter a username and a password.", err})
+		return
+	}
+	name := userfile.Normalize(c.Username)
+	for _, lim := range []struct {
+		l   limiter
+		key string
+	}{{g.ipLimit, "ip:" + ctx.clientIP}, {g.userLimit, "user:" + name}} {
+		if ok, retry := lim.l.Allow(lim.key); !ok {
+			secs := int(math.Ceil(retry.Seconds()))
+			w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+			fail(&Error{http.StatusTooManyRequests, CodeRateLimited, "Too many sign-in attempts. Wait a moment and try again.", nil})
+			return
+		}
+	}
+	user, err := g.users().Authenticate(c.Username, c.Password)
+	switch {
+	case errors.Is(err, userfile.ErrDisabled):
+		fail(&Error{http.StatusForbidden, CodeAccountDisabled, "This account is disabled.", err})
+		return
+	case err != nil:
+		fail(&Error{http.StatusUnauthorized, CodeInvalidCredentials, "The username or password is not correct.", err})
+		return
+	}
+	g.userLimit.Reset("user:" + name)
+	issued, err := g.startSession(w, r, ctx, user.Identity(), "users")
+	if err != nil {
+		fail(authError(err))
+		return
+	}
+	g.log.Info("login", "user", issued.Principal.Subject, "session", issued.Principal.SessionID, "mode", modeName(ctx.headerMode))
+	if !c.json && !ctx.headerMode {
+		w.Header().Set("Location", rd)
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusSeeOther)
+		return
+	}
+	g.writeIssued(w, ctx, issued)
+}
+
+// startSession discards any session the request already carries (no
+// session fixation), starts a new one and, in cookie mode, sets its cookie.
+func (g *Gateway) startSession(w http.ResponseWriter, r *http.Request, ctx *reqContext, id session.Identity, source string) (session.Issued, error) {
+	g.endSession(r, ctx, false)
+	issued, err := g.sessions.Login(r.Context(), id, session.Client{UserAgent: r.UserAgent(), IP: ctx.clientIP, Source: source})
+	if err != nil {
+		return issued, err
+	}
+	if !ctx.headerMode {
+		g.cookies.Set(w.Header(), session.CookieValue{Access: issued.Access, Refresh: issued.Refresh})
+	}
+	return issued, nil
+}
+
+func modeName(header bool) string {
+	if header {
+		return "header"
+	}
+	return "cookie"
+}
+
+// sessionInfo is the JSON view of a session.
+type sessionInfo struct {
+	User             string    `json:"user"`
+	Email            string    `json:"email,omitempty"`
+	Roles            []string  `json:"roles"`
+	SessionID        string    `json:"session_id"`
+	ExpiresAt        time.Time `json:"expires_at"`
+	SessionExpiresAt time.Time `json:"session_expires_at,omitzero"`
+}
+
+func newSessionInfo(p *session.Principal, rec *session.Record) sessionInfo {
+	si := sessionInfo{User: p.Subject, Email: p.Email, Roles: p.Roles, SessionID: p.SessionID, ExpiresAt: p.ExpiresAt}
+	if si.Roles == nil {
+		si.Roles = []string{}
+	}
+	if rec != nil {
+		si.SessionExpiresAt = rec.Deadline()
+	}
+	return si
+}
+
+// issuedBody is the answer of login and refresh: the session, and in
+// header mode the tokens (the client stores them; no cookie is set).
+type issuedBody struct {
+	sessionInfo
+	*bearerTokens // nil in cookie mode: the fields are omitted
+}
+
+// bearerTokens are the header-mode tokens (RFC 6749 section 5.1 names).
+type bearerTokens struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+}
+
+func (g *Gateway) writeIssued(w http.ResponseWriter, ctx *reqContext, is session.Issued) {
+	// expires_in is relative to the gateway's clock (RFC 6749 section 5.1).
+	body := issuedBody{sessionInfo: newSessionInfo(is.Principal, &is.Record)}
+	if ctx.headerMode {
+		body.bearerTokens = &bearerTokens{
+			AccessToken: is.Access, RefreshToken: is.Refresh, TokenType: "Bearer",
+			ExpiresIn: int(math.Ceil(is.Principal.ExpiresAt.Sub(g.now()).Seconds())),
+		}
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// readRefreshToken returns a header-mode refresh token: from a JSON body
+// {"refresh_token": "..."} or from Authorization: Bearer.
+func readRefreshToken(r *http.Request) (string, error) {
+	if tok, found, err := session.BearerToken(r.Header); found || err != nil {
+		return tok, err
+	}
+	var body struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	err := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxFormBytes)).Decode(&body)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("refresh body: %w", err)
+	}
+	if body.RefreshToken == "" {
+		return "", session.ErrNoCredentials
+	}
+	return body.RefreshToken, nil
+}
