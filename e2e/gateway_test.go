@@ -244,6 +244,16 @@ func TestDemo(t *testing.T) {
 		t.Errorf("the demo app saw X-Auth-User %q, want demo", body.User)
 	}
 
+	// And the login works with demo / demo, as the README says.
+	res, b := do(t, http.DefaultClient, "POST", "http://"+gw.addr+"/.auth/login", `{"username":"demo","password":"demo"}`, "X-Auth-Mode", "header")
+	if res.StatusCode != 200 || !strings.Contains(string(b), `"access_token"`) {
+		t.Errorf("demo login: %d %s", res.StatusCode, b)
+	}
+	res, page := do(t, newClient(t), "GET", "http://"+gw.addr+"/", "", "Accept", "text/html")
+	if res.StatusCode != http.StatusFound || res.Header.Get("Location") != "/.auth/login?rd=%2F" {
+		t.Errorf("demo navigation without a session: %d %q %s", res.StatusCode, res.Header.Get("Location"), page)
+	}
+
 	_, stderr, code := runCmd(t, "", "demo", "--listen", "0.0.0.0:0")
 	if code != 2 || !strings.Contains(stderr, "loopback") {
 		t.Errorf("demo on 0.0.0.0: exit %d, %s", code, stderr)
