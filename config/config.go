@@ -33,6 +33,10 @@ type Config struct {
 	Keys []Key `yaml:"keys"`
 	// Session holds the lifetimes of a session.
 	Session Session `yaml:"session"`
+	// Store says where sessions and revocations are kept.
+	Store Store `yaml:"store"`
+	// Admin configures the admin listener (health, metrics, sessions).
+	Admin Admin `yaml:"admin"`
 	// Cookie defines the single session cookie used in cookie mode.
 	Cookie Cookie `yaml:"cookie"`
 	// IdentityHeaders names the headers that carry the verified identity to
@@ -139,8 +143,9 @@ type Session struct {
 	// presenting it counts as reuse.
 	RefreshGrace time.Duration `yaml:"refresh_grace"`
 	// Secret keys the refresh-token chain (at least 32 bytes; every
-	// replica sharing a store needs the same one). Empty means a random
-	// secret per process, which suits the in-memory store only.
+	// replica sharing a store needs the same one). Empty: the bolt store
+	// generates one and keeps it in its file, the memory store uses a
+	// random one per process, and the redis store requires it.
 	Secret     string `yaml:"secret"`
 	SecretFile string `yaml:"secret_file"`
 }
@@ -270,4 +275,69 @@ type Log struct {
 	Level string `yaml:"level"`
 	// Format is json or text.
 	Format string `yaml:"format"`
+}
+
+// Store says where sessions and revocations are kept.
+type Store struct {
+	// Type is memory (one process, lost on restart), bolt (a local file,
+	// one replica) or redis (shared by replicas). Default bolt.
+	Type string `yaml:"type"`
+	// Path is the bolt database file.
+	Path string `yaml:"path"`
+	// Redis configures the redis type.
+	Redis Redis `yaml:"redis"`
+	// MaxStaleness is how long the local revocation mirror may go without
+	// a successful sync before Unavailable applies.
+	MaxStaleness time.Duration `yaml:"max_staleness"`
+	// Unavailable is what happens to requests with otherwise valid access
+	// tokens once the mirror is staler than MaxStaleness: deny (503
+	// STORE_UNAVAILABLE, fail closed) or allow (fail open: revocations
+	// made meanwhile are not seen).
+	Unavailable string `yaml:"unavailable"`
+	// Timeout bounds every store operation.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// Redis configures a Redis server, Sentinel group or Cluster.
+type Redis struct {
+	// Addrs are host:port addresses: one server, the Cluster seed nodes,
+	// or the Sentinels (with MasterName).
+	Addrs []string `yaml:"addrs"`
+	// Cluster selects Redis Cluster.
+	Cluster bool `yaml:"cluster"`
+	// MasterName selects Sentinel: the name of the monitored master.
+	MasterName string `yaml:"master_name"`
+	// DB is the database index (not with Cluster).
+	DB int `yaml:"db"`
+	// Username and Password authenticate (ACL or requirepass).
+	Username     string `yaml:"username"`
+	Password     string `yaml:"password"`
+	PasswordFile string `yaml:"password_file"`
+	// SentinelPassword authenticates to the Sentinels, if they need it.
+	SentinelPassword     string `yaml:"sentinel_password"`
+	SentinelPasswordFile string `yaml:"sentinel_password_file"`
+	// TLS enables TLS; CAFile adds a CA; ServerName overrides SNI.
+	TLS        bool   `yaml:"tls"`
+	CAFile     string `yaml:"ca_file"`
+	ServerName string `yaml:"server_name"`
+	// KeyPrefix starts every key, so several gateways can share a server.
+	KeyPrefix string `yaml:"key_prefix"`
+	// DialTimeout, ReadTimeout and WriteTimeout bound network operations.
+	DialTimeout  time.Duration `yaml:"dial_timeout"`
+	ReadTimeout  time.Duration `yaml:"read_timeout"`
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// PoolSize is the connection pool size per node; 0 is go-redis's
+	// default (10 per CPU).
+	PoolSize int `yaml:"pool_size"`
+}
+
+// Admin configures the admin listener. It is separate from the public one
+// and should stay on loopback or a private network.
+type Admin struct {
+	// Listen is the admin address, host:port. Empty disables it.
+	Listen string `yaml:"listen"`
+	// Token is the bearer token the session API requires (compared in
+	// constant time). Empty disables the session API; health stays up.
+	Token     string `yaml:"token"`
+	TokenFile string `yaml:"token_file"`
 }

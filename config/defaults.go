@@ -33,6 +33,20 @@ func Default() Config {
 			AbsoluteLifetime: 7 * 24 * time.Hour,
 			RefreshGrace:     30 * time.Second,
 		},
+		Store: Store{
+			Type:         "bolt",
+			Path:         "gatehouse-sessions.db",
+			MaxStaleness: 30 * time.Second,
+			Unavailable:  "deny",
+			Timeout:      2 * time.Second,
+			Redis: Redis{
+				KeyPrefix:    "gatehouse:",
+				DialTimeout:  2 * time.Second,
+				ReadTimeout:  time.Second,
+				WriteTimeout: time.Second,
+			},
+		},
+		Admin: Admin{Listen: "127.0.0.1:9091"},
 		Cookie: Cookie{
 			Path:     "/",
 			Secure:   &secure,

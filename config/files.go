@@ -43,6 +43,9 @@ func (c *Config) fileFields() []fileField {
 	out = append(out,
 		fileField{"session.secret", "session.secret_file", &c.Session.Secret, &c.Session.SecretFile, true},
 		fileField{"grant.secret", "grant.secret_file", &c.Grant.Secret, &c.Grant.SecretFile, true},
+		fileField{"admin.token", "admin.token_file", &c.Admin.Token, &c.Admin.TokenFile, true},
+		fileField{"store.redis.password", "store.redis.password_file", &c.Store.Redis.Password, &c.Store.Redis.PasswordFile, true},
+		fileField{"store.redis.sentinel_password", "store.redis.sentinel_password_file", &c.Store.Redis.SentinelPassword, &c.Store.Redis.SentinelPasswordFile, true},
 	)
 	return out
 }

@@ -103,7 +103,7 @@ func TestParseUnknownKeys(t *testing.T) {
 		{"in rule", "policy:\n  rules:\n    - path: /a\n      role_any: [x]\n", "policy.rules[0].role_any", "line 4:", `did you mean "roles_any"?`, 1},
 		{"no close key", "log:\n  colour: true\n", "log.colour", "line 2:", "valid keys under log are: level, format", 1},
 		{"no close top-level key", "frobnicate: 1\n", "frobnicate", "line 1:", "valid keys at the top level are: server, public_url", 1},
-		{"wrong section", "listen: :80\n", "listen", "line 1:", `"listen" belongs under server; move it there`, 1},
+		{"wrong section", "listen: :80\n", "listen", "line 1:", `"listen" belongs under server or admin; move it there`, 1},
 		{"wrong section, two homes", "idle_timeout: 1h\n", "idle_timeout", "line 1:", `"idle_timeout" belongs under server or session`, 1},
 		{"wrong list", "policy:\n  rules:\n    - kid: a\n", "policy.rules[0].kid", "line 3:", `"kid" belongs under keys[]`, 1},
 		{"keys are not expanded", "${KEY}: 1\n", "${KEY}", "line 1:", "valid keys", 1},

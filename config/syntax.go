@@ -59,11 +59,11 @@ func hasControl(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f })
 }
 
-// foldHeader maps every spelling of a header name to one form: lower case,
+// FoldHeader maps every spelling of a header name to one form: lower case,
 // with "_" and "." read as "-". Proxies and CGI-style frameworks treat
 // X-Auth-User and X_Auth_User as the same header, so the gateway (package
 // proxy) strips and compares names in this form, and so must validation.
-func foldHeader(name string) string {
+func FoldHeader(name string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r == '_' || r == '.':

@@ -33,6 +33,7 @@ func (c *Config) Validate() error {
 	v.identityHeaders(&c.IdentityHeaders, c.Tokens.Claims)
 	v.policy(&c.Policy, c.Tokens.Claims)
 	v.lifecycle(c)
+	v.store(c)
 	v.log(&c.Log)
 	return errors.Join(v.errs...)
 }

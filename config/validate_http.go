@@ -157,9 +157,9 @@ func (v *validator) identityHeader(field, name string, used map[string]string) {
 		v.add(field, "use a header name such as X-Auth-User (letters, digits and -)", "%q is not a header name", name)
 		return
 	}
-	f := foldHeader(name)
+	f := FoldHeader(name)
 	for _, r := range reservedHeaders() {
-		if f == foldHeader(r) {
+		if f == FoldHeader(r) {
 			v.add(field, "use a name of your own, such as X-Auth-User", "%s is reserved for HTTP or the gateway", r)
 			return
 		}

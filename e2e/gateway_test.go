@@ -89,6 +89,8 @@ func TestServeEndToEnd(t *testing.T) {
 	cfgFile := writeFile(t, dir, "gateway.yaml", fmt.Sprintf(`
 server:
   listen: 127.0.0.1:0
+store: {type: memory}
+admin: {listen: "127.0.0.1:0"}
 upstream:
   url: ${GATEHOUSE_UPSTREAM}
 tokens:

@@ -42,9 +42,29 @@ func TestMain(m *testing.M) {
 type proc struct {
 	cmd    *exec.Cmd
 	addr   string // host:port of the public listener
+	admin  string // host:port of the admin listener, if any
 	mu     sync.Mutex
 	stdout bytes.Buffer
 	stderr bytes.Buffer
+	exited chan error
+	once   sync.Once
+}
+
+// stop sends SIGINT and waits for the process; a clean shutdown must exit
+// 0 within 20s. It is safe to call more than once.
+func (p *proc) stop(t *testing.T) {
+	p.once.Do(func() {
+		p.cmd.Process.Signal(os.Interrupt)
+		select {
+		case err := <-p.exited:
+			if err != nil {
+				t.Errorf("gateway did not shut down cleanly: %v\nstderr:\n%s", err, p.Stderr())
+			}
+		case <-time.After(20 * time.Second):
+			p.cmd.Process.Kill()
+			t.Errorf("gateway did not stop within 20s of SIGINT")
+		}
+	})
 }
 
 func (p *proc) Stdout() string { p.mu.Lock(); defer p.mu.Unlock(); return p.stdout.String() }
@@ -62,7 +82,7 @@ func (w lockedWriter) Write(b []byte) (int, error) {
 	return w.b.Write(b)
 }
 
-var listeningRE = regexp.MustCompile(`"msg":"listening","addr":"([^"]+)"|msg=listening addr=(\S+)`)
+var listeningRE = regexp.MustCompile(`"msg":"listening","listener":"(public|admin)","addr":"([^"]+)"|msg=listening listener=(public|admin) addr=(\S+)`)
 
 // start runs the gateway with args and waits until it logs its listening
 // address. The process is stopped (SIGTERM) when the test ends, and its
@@ -79,10 +99,16 @@ func start(t *testing.T, args ...string) *proc {
 	found := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
+		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
 			if m := listeningRE.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1] + m[2]
-				break
+				if name, addr := m[1]+m[3], m[2]+m[4]; name == "admin" {
+					p.mu.Lock()
+					p.admin = addr
+					p.mu.Unlock()
+				} else {
+					found <- addr
+				}
 			}
 		}
 		io.Copy(io.Discard, pr)
@@ -97,19 +123,24 @@ func start(t *testing.T, args ...string) *proc {
 		p.cmd.Process.Kill()
 		t.Fatalf("gateway %v did not start in 30s\nstderr:\n%s", args, p.Stderr())
 	}
-	t.Cleanup(func() {
-		p.cmd.Process.Signal(os.Interrupt)
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("gateway did not shut down cleanly: %v\nstderr:\n%s", err, p.Stderr())
-			}
-		case <-time.After(20 * time.Second):
-			p.cmd.Process.Kill()
-			t.Errorf("gateway did not stop within 20s of SIGINT")
-		}
-	})
+	p.exited = exited
+	t.Cleanup(func() { p.stop(t) })
 	return p
+}
+
+// adminAddr waits for the admin listener's address to be logged.
+func (p *proc) adminAddr(t *testing.T) string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		p.mu.Lock()
+		a := p.admin
+		p.mu.Unlock()
+		if a != "" {
+			return a
+		}
+	}
+	t.Fatalf("the gateway logged no admin listener\nstderr:\n%s", p.Stderr())
+	return ""
 }
 
 // runCmd runs the gateway to completion and returns its output and exit code.

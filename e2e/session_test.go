@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,8 +18,9 @@ import (
 )
 
 // sessionGateway starts a gateway with a users file (alice: user,
-// bob: disabled) in front of a recording upstream. login is added to the
-// login section, extra to the top level of the config file.
+// bob: disabled) in front of a recording upstream, with an in-memory
+// store unless extra configures one. login is added to the login section,
+// extra to the top level of the config file. It returns the config file.
 func sessionGateway(t *testing.T, login, extra string) (*proc, *upstream, string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -40,8 +42,14 @@ func sessionGateway(t *testing.T, login, extra string) (*proc, *upstream, string
     password_hash: "%s"
     disabled: true
 `, hash("alice-pw"), hash("bob-pw")))
+	storeLine := "store: {type: memory}"
+	if strings.Contains(extra, "store:") {
+		storeLine = "" // the caller chooses the store
+	}
 	cfg := writeFile(t, dir, "gateway.yaml", fmt.Sprintf(`
 server: {listen: "127.0.0.1:0"}
+admin: {listen: "127.0.0.1:0"}
+%s
 upstream: {url: %s}
 keys: [{private_key_file: %s}]
 tokens: {access_ttl: 1s, leeway: 0s}
@@ -52,8 +60,8 @@ login:
 policy:
   rules:
     - {path_prefix: /public, access: public}
-%s`, up.URL, key, users, login, extra))
-	return start(t, "serve", "--config", cfg), up, users
+%s`, storeLine, up.URL, key, users, login, extra))
+	return start(t, "serve", "--config", cfg), up, cfg
 }
 
 // client is an HTTP client with a cookie jar, like a browser's.
@@ -351,5 +359,40 @@ func TestLoginFormAndReturnPaths(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 401 || !strings.Contains(string(b), `role="alert"`) {
 		t.Errorf("form with wrong password: %d\n%s", res.StatusCode, b)
+	}
+}
+
+// TestBoltSessionsSurviveRestart: with the default embedded store, a
+// session outlives the gateway process; a corrupt database file is a
+// clear start-up error.
+func TestBoltSessionsSurviveRestart(t *testing.T) {
+	db := t.TempDir() + "/sessions.db"
+	gw, _, cfg := sessionGateway(t, "", "store: {type: bolt, path: "+db+"}\n")
+	tk := headerLogin(t, "http://"+gw.addr)
+	gw.stop(t)
+
+	gw = start(t, "serve", "--config", cfg)
+	st, next, body := headerRefresh(t, "http://"+gw.addr, tk.Refresh)
+	if st != 200 || next.Refresh == "" {
+		t.Fatalf("refresh after a restart: %d %s", st, body)
+	}
+	// A logout before the restart stays a logout after it.
+	res, _ := do(t, http.DefaultClient, "POST", "http://"+gw.addr+"/.auth/logout", "", "Authorization", "Bearer "+next.Access, "X-Auth-Mode", "header")
+	if res.StatusCode != 204 {
+		t.Fatalf("logout: %d", res.StatusCode)
+	}
+	gw.stop(t)
+	gw = start(t, "serve", "--config", cfg)
+	if st, _, body := headerRefresh(t, "http://"+gw.addr, next.Refresh); st != 401 {
+		t.Errorf("a logged-out session after a restart: %d %s", st, body)
+	}
+	gw.stop(t)
+
+	if err := os.WriteFile(db, []byte("this is not a database, it is a text file that got in the way"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runCmd(t, "", "serve", "--config", cfg)
+	if code != 1 || !strings.Contains(stderr, "store.path") || !strings.Contains(stderr, db) {
+		t.Errorf("corrupt database: exit %d, stderr:\n%s", code, stderr)
 	}
 }

@@ -56,6 +56,7 @@ type Gateway struct {
 	cookies   *session.Cookies
 	auth      *session.Authenticator
 	sessions  *session.Manager
+	mirror    *session.Mirror // nil when the store shares no revocations
 	policy    *policy.Engine
 	returnTo  *policy.ReturnPolicy
 	headers   *identityHeaders
@@ -105,7 +106,11 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	add(err)
 	g.trust, err = newTrust(cfg.TrustedProxies)
 	add(err)
-	refresh, err := newRefreshTokens(cfg.Session.Secret)
+	store := opts.Store
+	if store == nil {
+		store = memstore.New(memstore.Options{Now: now})
+	}
+	refresh, err := newRefreshTokens(cfg.Session.Secret, store)
 	add(err)
 	if cfg.Grant.Secret != "" {
 		g.grant = &grantVerifier{key: []byte(cfg.Grant.Secret), maxAge: cfg.Grant.MaxAge, now: now}
@@ -125,12 +130,17 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		return nil, errors.Join(errs...)
 	}
 
-	store := opts.Store
-	if store == nil {
-		store = memstore.New(memstore.Options{Now: now})
+	list := session.NewRevocations(now)
+	shared, _ := store.(session.RevocationStore)
+	if shared != nil {
+		g.mirror = session.NewMirror(session.MirrorOptions{
+			List: list, Source: shared, MaxStaleness: cfg.Store.MaxStaleness,
+			Timeout: cfg.Store.Timeout, Now: now, Logger: log,
+		})
 	}
 	g.sessions, err = session.NewManager(session.ManagerOptions{
-		Tokens: tokens, Refresh: refresh, Store: store, Revocations: session.NewRevocations(now),
+		Tokens: tokens, Refresh: refresh, Store: store, Revocations: list,
+		Shared: shared, Mirror: g.mirror, FailOpen: cfg.Store.Unavailable == "allow",
 		IdleTimeout: cfg.Session.IdleTimeout, AbsoluteLifetime: cfg.Session.AbsoluteLifetime,
 		Grace: cfg.Session.RefreshGrace, Now: now,
 	})
@@ -146,12 +156,24 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	return g, nil
 }
 
+// secretKeeper is a store that keeps a generated refresh-token secret
+// (boltstore), so a single replica needs no session.secret.
+type secretKeeper interface {
+	RefreshSecret(ctx context.Context) ([]byte, error)
+}
+
 // newRefreshTokens keys the refresh-token chain with the configured
-// secret, or a random one (sessions then do not survive a restart, which
-// is all an in-memory store offers anyway).
-func newRefreshTokens(secret string) (*session.RefreshTokens, error) {
+// secret; else with the store's own (a persistent single-replica store);
+// else with a random one (an in-memory store: sessions end with the
+// process anyway).
+func newRefreshTokens(secret string, store session.Store) (*session.RefreshTokens, error) {
 	key := []byte(secret)
-	if secret == "" {
+	if sk, ok := store.(secretKeeper); ok && secret == "" {
+		var err error
+		if key, err = sk.RefreshSecret(context.Background()); err != nil {
+			return nil, &config.FieldError{Field: "store.path", Problem: "cannot read the refresh-token secret from the session database", Fix: "check the file, or set session.secret", Err: err}
+		}
+	} else if secret == "" {
 		key = make([]byte, 32)
 		_, _ = rand.Read(key)
 	}
@@ -166,6 +188,17 @@ func newLimiter(c config.RateLimit, now func() time.Time) *ratelimit.Limiter {
 	return ratelimit.New(ratelimit.Options{
 		Rate: float64(c.Attempts) / c.Window.Seconds(), Burst: c.Attempts, MaxKeys: 100_000, Now: now,
 	})
+}
+
+// Start runs the gateway's background work — the revocation mirror —
+// until ctx is done. It returns the error of the initial revocation load;
+// the gateway then serves, fails closed or open as configured while the
+// mirror is stale, and keeps retrying.
+func (g *Gateway) Start(ctx context.Context) error {
+	if g.mirror == nil {
+		return nil
+	}
+	return g.mirror.Start(ctx)
 }
 
 // ReloadUsers re-reads the users file, if the gateway opened one. A

@@ -58,18 +58,10 @@ func newIdentityHeaders(c config.IdentityHeaders, grantHeader string) *identityH
 	return ih
 }
 
-// fold maps every spelling of a header name to one form.
-func fold(name string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '_' || r == '.':
-			return '-'
-		case 'A' <= r && r <= 'Z':
-			return r + ('a' - 'A')
-		}
-		return r
-	}, name)
-}
+// fold maps every spelling of a header name to one form; validation uses
+// the same function, so what config accepts as distinct names the proxy
+// also treats as distinct.
+func fold(name string) string { return config.FoldHeader(name) }
 
 // isIdentity reports whether a header name, in any spelling, is one the
 // gateway owns.

@@ -20,7 +20,8 @@ done
 # Debian package names for each program.
 pkg_for() {
   case "$1" in
-    redis-server|redis-cli) echo redis-server ;;
+    redis-server) echo redis-server ;;
+    redis-cli) echo redis-tools ;;
     chromium) echo chromium ;;
     *) echo "$1" ;;
   esac

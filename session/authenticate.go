@@ -89,6 +89,10 @@ func (a *Authenticator) Authenticate(r *http.Request) (Result, error) {
 		if err == nil {
 			p, err = a.Tokens.Verify(v.Access)
 		}
+		if errors.Is(err, ErrStoreUnavailable) {
+			// No verdict on the cookie: never clear it for an outage.
+			return Result{}, err
+		}
 		// A revoked session's cookie is genuine but dead: it is
 		// treated like junk, so it is cleared.
 		if err != nil && !errors.Is(err, ErrTokenExpired) {

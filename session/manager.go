@@ -16,6 +16,9 @@ type Manager struct {
 	refresh *RefreshTokens
 	store   Store
 	revoked *Revocations
+	shared  RevocationStore // nil: revocations stay in this process
+	mirror  *Mirror         // nil: no staleness to enforce
+	open    bool            // fail open when the mirror is stale
 	idle    time.Duration
 	life    time.Duration
 	grace   time.Duration
@@ -29,6 +32,13 @@ type ManagerOptions struct {
 	Refresh     *RefreshTokens
 	Store       Store
 	Revocations *Revocations
+	// Shared, when set, receives every revocation so other replicas see
+	// it; Mirror keeps Revocations in step with it. With a Mirror that has
+	// been started, verification fails with ErrStoreUnavailable once the
+	// mirror is staler than its MaxStaleness, unless FailOpen.
+	Shared   RevocationStore
+	Mirror   *Mirror
+	FailOpen bool
 	// IdleTimeout and AbsoluteLifetime bound a session; Grace is how long
 	// a rotated-away refresh token still yields the same successor.
 	IdleTimeout      time.Duration
@@ -48,6 +58,7 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 	}
 	return &Manager{
 		tokens: o.Tokens, refresh: o.Refresh, store: o.Store, revoked: o.Revocations,
+		shared: o.Shared, mirror: o.Mirror, open: o.FailOpen,
 		idle: o.IdleTimeout, life: o.AbsoluteLifetime, grace: o.Grace, now: o.Now,
 	}, nil
 }
@@ -147,7 +158,9 @@ func (m *Manager) rotate(ctx context.Context, sid, token string, fresh FreshIden
 		Now: m.now(), Grace: m.grace, IdleTimeout: m.idle,
 	})
 	if errors.Is(err, ErrRefreshReused) {
-		m.revoked.RevokeSession(sid, m.revocationExpiry())
+		if serr := m.revoke(ctx, Revocation{Kind: RevokeSessionKind, ID: sid, Until: m.revocationExpiry()}); serr != nil {
+			err = errors.Join(err, serr)
+		}
 		return Issued{}, fmt.Errorf("session %s of user %q: %w", sid, subject, err)
 	}
 	if err != nil {
@@ -163,15 +176,36 @@ func (m *Manager) rotate(ctx context.Context, sid, token string, fresh FreshIden
 // Logout revokes session sid: its refresh token stops working and its
 // outstanding access tokens are rejected at once.
 func (m *Manager) Logout(ctx context.Context, sid string) error {
-	m.revoked.RevokeSession(sid, m.revocationExpiry())
+	if err := m.revoke(ctx, Revocation{Kind: RevokeSessionKind, ID: sid, Until: m.revocationExpiry()}); err != nil {
+		return err
+	}
 	return m.store.Revoke(ctx, sid)
+}
+
+// RevokeToken revokes one access token by its jti.
+func (m *Manager) RevokeToken(ctx context.Context, jti string) error {
+	return m.revoke(ctx, Revocation{Kind: RevokeTokenKind, ID: jti, Until: m.revocationExpiry()})
+}
+
+// revoke applies r locally at once, then shares it with other replicas.
+func (m *Manager) revoke(ctx context.Context, r Revocation) error {
+	m.revoked.Apply(r)
+	if m.shared == nil {
+		return nil
+	}
+	if err := m.shared.AddRevocation(ctx, r); err != nil {
+		return fmt.Errorf("session: sharing %s revocation: %w", r.Kind, err)
+	}
+	return nil
 }
 
 // LogoutUser ends every session of subject, including access tokens
 // issued to it up to now.
 func (m *Manager) LogoutUser(ctx context.Context, subject string) error {
-	now := m.now()
-	m.revoked.RevokeUser(subject, now, m.revocationExpiry())
+	r := Revocation{Kind: RevokeUserKind, ID: subject, Before: m.now(), Until: m.revocationExpiry()}
+	if err := m.revoke(ctx, r); err != nil {
+		return err
+	}
 	_, err := m.store.RevokeUser(ctx, subject)
 	return err
 }
@@ -182,6 +216,9 @@ func (m *Manager) Verify(raw string) (*Principal, error) {
 	p, err := m.tokens.Verify(raw)
 	if err != nil {
 		return nil, err
+	}
+	if m.mirror != nil && !m.open && m.mirror.Started() && !m.mirror.Fresh() {
+		return nil, fmt.Errorf("%w: revocation mirror is %s old", ErrStoreUnavailable, m.mirror.Age().Round(time.Second))
 	}
 	if m.revoked.Revoked(p) {
 		return nil, ErrSessionRevoked
@@ -205,4 +242,9 @@ func (m *Manager) SessionID(refresh string) (string, error) {
 // Get returns the stored session sid.
 func (m *Manager) Get(ctx context.Context, sid string) (Record, error) {
 	return m.store.Get(ctx, sid)
+}
+
+// ListUser returns the live sessions of subject.
+func (m *Manager) ListUser(ctx context.Context, subject string) ([]Record, error) {
+	return m.store.ListUser(ctx, subject, m.now())
 }

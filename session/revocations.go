@@ -17,6 +17,7 @@ type Revocations struct {
 	mu       sync.RWMutex
 	sessions map[string]time.Time // sid -> entry expiry
 	users    map[string]userCut   // subject -> cut-off
+	tokens   map[string]time.Time // jti -> entry expiry
 	writes   int
 }
 
@@ -29,7 +30,7 @@ func NewRevocations(now func() time.Time) *Revocations {
 	if now == nil {
 		now = time.Now
 	}
-	return &Revocations{now: now, sessions: map[string]time.Time{}, users: map[string]userCut{}}
+	return &Revocations{now: now, sessions: map[string]time.Time{}, users: map[string]userCut{}, tokens: map[string]time.Time{}}
 }
 
 // RevokeSession revokes every access token of session sid; the entry is
@@ -41,6 +42,29 @@ func (r *Revocations) RevokeSession(sid string, until time.Time) {
 		r.sessions[sid] = until
 	}
 	r.sweep()
+}
+
+// RevokeToken revokes the one token whose jti is jti.
+func (r *Revocations) RevokeToken(jti string, until time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if until.After(r.tokens[jti]) {
+		r.tokens[jti] = until
+	}
+	r.sweep()
+}
+
+// Apply adds a shared revocation to the list. Applying one twice is
+// harmless.
+func (r *Revocations) Apply(rv Revocation) {
+	switch rv.Kind {
+	case RevokeSessionKind:
+		r.RevokeSession(rv.ID, rv.Until)
+	case RevokeUserKind:
+		r.RevokeUser(rv.ID, rv.Before, rv.Until)
+	case RevokeTokenKind:
+		r.RevokeToken(rv.ID, rv.Until)
+	}
 }
 
 // RevokeUser revokes every access token of subject issued at or before
@@ -67,6 +91,9 @@ func (r *Revocations) Revoked(p *Principal) bool {
 	if _, ok := r.sessions[p.SessionID]; ok {
 		return true
 	}
+	if _, ok := r.tokens[p.TokenID]; ok && p.TokenID != "" {
+		return true
+	}
 	if c, ok := r.users[p.Subject]; ok && !p.IssuedAt.After(c.before.Truncate(time.Second)) {
 		return true
 	}
@@ -89,6 +116,11 @@ func (r *Revocations) sweep() {
 	for k, c := range r.users {
 		if c.until.Before(now) {
 			delete(r.users, k)
+		}
+	}
+	for k, until := range r.tokens {
+		if until.Before(now) {
+			delete(r.tokens, k)
 		}
 	}
 }

@@ -61,7 +61,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gateway demo: %v\n", err)
 		return 1
 	}
-	if err := listenAndServe(ctx, cfg.Server, gw, log); err != nil {
+	if err := listenAndServe(ctx, log, listener{"public", cfg.Server, gw}); err != nil {
 		log.Error("server failed", "err", err)
 		return 1
 	}
@@ -85,6 +85,8 @@ func demoConfig(listen, upstream string) (*config.Config, error) {
 	cfg.Keys = []config.Key{{PrivateKey: string(pem)}}
 	cfg.Tokens.AccessTTL = time.Hour
 	cfg.Log.Format = "text"
+	cfg.Store.Type = "memory"
+	cfg.Admin.Listen = ""
 	cfg.Policy.Rules = []config.Rule{
 		{Name: "public", PathPrefix: "/public", Access: "public"},
 		{Name: "admin", PathPrefix: "/admin", RolesAny: []string{"admin"}},

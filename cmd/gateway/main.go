@@ -8,6 +8,8 @@
 //	gateway demo [--listen ADDR]     run on embedded defaults with a demo app
 //	gateway keygen [--alg ALG]       print a new signing key (PEM)
 //	gateway hash-password            hash a password read from stdin (argon2id)
+//	gateway sessions list --user U   list a user's sessions (admin API)
+//	gateway revoke --session S       revoke a session, a user or a jti (admin API)
 //	gateway version                  print the version
 package main
 
@@ -31,6 +33,9 @@ commands:
   demo [--listen ADDR]    run on embedded defaults (in-memory, generated key, demo app)
   keygen [--alg ALG]      write a new signing key as PEM (EdDSA, ES256 or RS256)
   hash-password           read a password on stdin, print its argon2id hash
+  sessions list --user U  list a user's sessions (admin API)
+  revoke --session S | --user U | --jti J
+                          revoke through the admin API
   version                 print the version
 
 Run "gateway <command> -h" for a command's flags.
@@ -62,6 +67,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdKeygen(rest, stdout, stderr)
 	case "hash-password":
 		return cmdHashPassword(rest, stdin, stdout, stderr)
+	case "sessions":
+		return cmdSessions(rest, stdout, stderr)
+	case "revoke":
+		return cmdRevoke(rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "gatehouse %s\n", buildVersion())
 		return 0

@@ -39,14 +39,31 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	log := newLogger(stderr, cfg.Log)
-	gw, err := proxy.New(cfg, proxy.Options{Logger: log})
+	store, closeStore, err := openStore(cfg.Store)
 	if err != nil {
 		reportProblems(stderr, *path, err)
 		return 1
 	}
+	defer closeStore.Close()
+	gw, err := proxy.New(cfg, proxy.Options{Logger: log, Store: store})
+	if err != nil {
+		reportProblems(stderr, *path, err)
+		return 1
+	}
+	if err := gw.Start(ctx); err != nil {
+		// Not fatal: the gateway applies store.unavailable until the
+		// store answers, like during any other outage.
+		log.Error("session store unreachable at start", "err", err, "store", cfg.Store.Type)
+	}
 	stopReload := reloadOnHangup(gw, log)
 	defer stopReload()
-	if err := listenAndServe(ctx, cfg.Server, gw, log); err != nil {
+	ls := []listener{{"public", cfg.Server, gw}}
+	if cfg.Admin.Listen != "" {
+		admin := cfg.Server
+		admin.Listen = cfg.Admin.Listen
+		ls = append(ls, listener{"admin", admin, gw.AdminHandler(cfg.Admin.Token)})
+	}
+	if err := listenAndServe(ctx, log, ls...); err != nil {
 		log.Error("server failed", "err", err)
 		return 1
 	}
@@ -124,38 +141,58 @@ func newLogger(w io.Writer, c config.Log) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// listenAndServe runs h on the public listener until ctx is done, then
-// shuts down gracefully.
-func listenAndServe(ctx context.Context, c config.Server, h http.Handler, log *slog.Logger) error {
-	ln, err := net.Listen("tcp", c.Listen)
-	if err != nil {
-		return fmt.Errorf("server.listen: %w", err)
+// listener is one HTTP server the gateway runs.
+type listener struct {
+	name    string // "public" or "admin", for logs
+	cfg     config.Server
+	handler http.Handler
+}
+
+// listenAndServe binds every listener first — so a taken port fails the
+// start, before anything is served — then serves them all until ctx is
+// done, and shuts them down gracefully.
+func listenAndServe(ctx context.Context, log *slog.Logger, ls ...listener) error {
+	var srvs []*http.Server
+	var lns []net.Listener
+	for _, l := range ls {
+		ln, err := net.Listen("tcp", l.cfg.Listen)
+		if err != nil {
+			for _, o := range lns {
+				o.Close()
+			}
+			return fmt.Errorf("%s listener %s: %w", l.name, l.cfg.Listen, err)
+		}
+		lns = append(lns, ln)
+		srvs = append(srvs, &http.Server{
+			Handler:           l.handler,
+			ReadHeaderTimeout: l.cfg.ReadHeaderTimeout,
+			ReadTimeout:       l.cfg.ReadTimeout,
+			WriteTimeout:      l.cfg.WriteTimeout,
+			IdleTimeout:       l.cfg.IdleTimeout,
+			MaxHeaderBytes:    l.cfg.MaxHeaderBytes,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		})
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: c.ReadHeaderTimeout,
-		ReadTimeout:       c.ReadTimeout,
-		WriteTimeout:      c.WriteTimeout,
-		IdleTimeout:       c.IdleTimeout,
-		MaxHeaderBytes:    c.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	done := make(chan error, len(srvs))
+	for i, srv := range srvs {
+		log.Info("listening", "listener", ls[i].name, "addr", lns[i].Addr().String())
+		go func() { done <- srv.Serve(lns[i]) }()
 	}
-	log.Info("listening", "addr", ln.Addr().String())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	var first error
 	select {
-	case err := <-done:
-		return err
+	case first = <-done: // a server failed on its own
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	for _, srv := range srvs {
+		if err := srv.Shutdown(sctx); err != nil && first == nil {
+			first = fmt.Errorf("shutdown: %w", err)
+		}
 	}
-	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if errors.Is(first, http.ErrServerClosed) {
+		first = nil
 	}
-	return nil
+	return first
 }

@@ -50,6 +50,8 @@ type Store struct {
 	byID      map[string]*entry
 	bySubject map[string]map[string]*entry // subject -> id -> entry
 	expiry    expiryHeap                   // every entry, soonest removal first
+
+	revocations revocationList // the RevocationStore side (revocations.go)
 }
 
 var _ session.Store = (*Store)(nil)
