@@ -18,12 +18,19 @@ import (
 // key, session secret and admin token, and returns them with the key file.
 func replicas(t *testing.T, n int, srv *redistest.Server, extra string) ([]*proc, string) {
 	t.Helper()
-	dir := t.TempDir()
+	ps, key, _ := replicasIn(t, t.TempDir(), n, srv, extra)
+	return ps, key
+}
+
+// replicasIn is replicas with the config files in dir; it also returns
+// the admin token file.
+func replicasIn(t *testing.T, dir string, n int, srv *redistest.Server, extra string) ([]*proc, string, string) {
+	t.Helper()
 	up := newUpstream(t)
 	key := keygen(t, dir, "EdDSA")
 	hash, _, _ := runCmd(t, "alice-pw\n", "hash-password")
 	users := writeFile(t, dir, "users.yaml", fmt.Sprintf("users:\n  - username: alice\n    password_hash: %q\n    roles: [user]\n", strings.TrimSpace(hash)))
-	writeFile(t, dir, "admin.token", "e2e-admin-token-0123456789\n")
+	tokenFile := writeFile(t, dir, "admin.token", "e2e-admin-token-0123456789\n")
 	writeFile(t, dir, "session.secret", "e2e-session-secret-0123456789-0123456789\n")
 	cfg := writeFile(t, dir, "gateway.yaml", fmt.Sprintf(`
 server: {listen: "127.0.0.1:0"}
@@ -42,7 +49,7 @@ store:
 	for i := 0; i < n; i++ {
 		ps = append(ps, start(t, "serve", "--config", cfg))
 	}
-	return ps, key
+	return ps, key, tokenFile
 }
 
 func bearerGet(t *testing.T, base, token string) (int, string) {
@@ -59,8 +66,24 @@ func bearerGet(t *testing.T, base, token string) (int, string) {
 // on A; B rejects the old tokens.
 func TestTwoReplicasShareSessions(t *testing.T) {
 	srv := redistest.Start(t)
-	ps, _ := replicas(t, 2, srv, "")
+	ps, _, tokenFile := replicasIn(t, t.TempDir(), 2, srv, "")
 	a, b := "http://"+ps[0].addr, "http://"+ps[1].addr
+
+	// The admin CLI, against replica A, sees and revokes a session made on B.
+	other := headerLogin(t, b)
+	admin := []string{"--admin", "http://" + ps[0].adminAddr(t), "--token-file", tokenFile}
+	out, stderr, code := runCmd(t, "", append([]string{"sessions", "list", "--user", "alice"}, admin...)...)
+	sid := strings.Split(other.Refresh, ".")[0]
+	if code != 0 || !strings.Contains(out, sid) {
+		t.Fatalf("sessions list: exit %d, %s %s (want session %s)", code, out, stderr, sid)
+	}
+	if _, stderr, code := runCmd(t, "", append([]string{"revoke", "--session", sid}, admin...)...); code != 0 {
+		t.Fatalf("revoke: exit %d %s", code, stderr)
+	}
+	waitRejected(t, b, other.Access)
+	if _, stderr, code := runCmd(t, "", "revoke", "--session", sid, "--admin", "http://"+ps[0].adminAddr(t)); code != 1 || !strings.Contains(stderr, "token") {
+		t.Errorf("revoke without a token: exit %d %s", code, stderr)
+	}
 
 	t1 := headerLogin(t, a)
 	if st, code := bearerGet(t, b, t1.Access); st != 200 {
@@ -74,19 +97,25 @@ func TestTwoReplicasShareSessions(t *testing.T) {
 	if res.StatusCode != 204 {
 		t.Fatalf("logout on A: %d %s", res.StatusCode, body)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		st, code := bearerGet(t, b, t2.Access)
-		if st == 401 && code == "SESSION_REVOKED" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("B still accepts the logged-out token after 5s: %d %s", st, code)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitRejected(t, b, t2.Access)
 	if st, _, body := headerRefresh(t, b, t2.Refresh); st != 401 {
 		t.Errorf("B refreshes a logged-out session: %d %s", st, body)
+	}
+}
+
+// waitRejected waits (up to 5s) until base rejects token as revoked.
+func waitRejected(t *testing.T, base, token string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st, code := bearerGet(t, base, token)
+		if st == 401 && code == "SESSION_REVOKED" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still accepts a revoked token after 5s: %d %s", base, st, code)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -174,6 +203,59 @@ func TestRedisOutage(t *testing.T) {
 	ps, _ := replicas(t, 1, srv, "  max_staleness: 2s\n  timeout: 500ms\n")
 	base := "http://" + ps[0].addr
 	tk := headerLogin(t, base)
+
+	// A bounded load runs through the whole outage: every answer must be
+	// 200 or the configured 503, and none may hang.
+	stopLoad := make(chan struct{})
+	var loadWG sync.WaitGroup
+	var loadMu sync.Mutex
+	statuses := map[int]int{}
+	var slowest time.Duration
+	for w := 0; w < 4; w++ {
+		loadWG.Add(1)
+		go func() {
+			defer loadWG.Done()
+			client := &http.Client{Timeout: 10 * time.Second}
+			for {
+				select {
+				case <-stopLoad:
+					return
+				default:
+				}
+				req, _ := http.NewRequest("GET", base+"/app", nil)
+				req.Header.Set("Authorization", "Bearer "+tk.Access)
+				t0 := time.Now()
+				res, err := client.Do(req)
+				d := time.Since(t0)
+				loadMu.Lock()
+				if err != nil {
+					statuses[-1]++
+				} else {
+					statuses[res.StatusCode]++
+					res.Body.Close()
+				}
+				slowest = max(slowest, d)
+				loadMu.Unlock()
+				time.Sleep(20 * time.Millisecond)
+			}
+		}()
+	}
+	defer func() {
+		close(stopLoad)
+		loadWG.Wait()
+		t.Logf("load during the outage: statuses %v, slowest %s", statuses, slowest)
+		for st := range statuses {
+			if st != 200 && st != 503 {
+				t.Errorf("during the outage the load saw status %d (%d times); only 200 and 503 are allowed", st, statuses[st])
+			}
+		}
+		if slowest > 2*time.Second {
+			t.Errorf("a request under load took %s (store.timeout is 500ms)", slowest)
+		}
+		if statuses[503] == 0 || statuses[200] == 0 {
+			t.Errorf("the load saw no 503 or no 200: %v", statuses)
+		}
+	}()
 
 	srv.Kill()
 	killed := time.Now()
