@@ -2,6 +2,8 @@ package session
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -43,4 +45,18 @@ type RevocationStore interface {
 	// calls resync, so the caller can reconcile what it may have missed.
 	// fn and resync must not block for long.
 	SubscribeRevocations(ctx context.Context, fn func(Revocation), resync func()) error
+}
+
+// Validate rejects a Revocation no store should keep: an unknown kind or
+// an empty id (caller bugs, or a corrupt message from another replica).
+func (r Revocation) Validate() error {
+	switch r.Kind {
+	case RevokeSessionKind, RevokeUserKind, RevokeTokenKind:
+	default:
+		return fmt.Errorf("session: unknown revocation kind %q", r.Kind)
+	}
+	if r.ID == "" {
+		return errors.New("session: empty revocation id")
+	}
+	return nil
 }

@@ -3,6 +3,8 @@ package session
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -136,4 +138,15 @@ type Store interface {
 	ListUser(ctx context.Context, subject string, now time.Time) ([]Record, error)
 	// RevokeUser revokes every session of a subject and returns their ids.
 	RevokeUser(ctx context.Context, subject string) ([]string, error)
+}
+
+// SortRecords orders records oldest first (by CreatedAt, then ID), the
+// order in which every Store's ListUser returns them.
+func SortRecords(rs []Record) {
+	slices.SortFunc(rs, func(a, b Record) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -170,12 +169,7 @@ func (s *Store) ListUser(ctx context.Context, subject string, now time.Time) ([]
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(out, func(a, b session.Record) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
+	session.SortRecords(out)
 	return out, nil
 }
 

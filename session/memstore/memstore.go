@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -188,12 +187,7 @@ func (s *Store) ListUser(ctx context.Context, subject string, now time.Time) ([]
 			out = append(out, cloneRecord(e.rec))
 		}
 	}
-	slices.SortFunc(out, func(a, b session.Record) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
+	session.SortRecords(out)
 	return out, nil
 }
 

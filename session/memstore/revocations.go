@@ -2,7 +2,6 @@ package memstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -41,7 +40,7 @@ func (s *Store) AddRevocation(ctx context.Context, r session.Revocation) error {
 	if err := checkContext(ctx); err != nil {
 		return fmt.Errorf("memstore: add revocation: %w", err)
 	}
-	if err := checkRevocation(r); err != nil {
+	if err := r.Validate(); err != nil {
 		return fmt.Errorf("memstore: add revocation: %w", err)
 	}
 	l := &s.revocations
@@ -114,18 +113,5 @@ func (s *Store) SubscribeRevocations(ctx context.Context, fn func(session.Revoca
 		delete(l.subs, sub)
 		l.mu.Unlock()
 	})
-	return nil
-}
-
-// checkRevocation rejects caller bugs.
-func checkRevocation(r session.Revocation) error {
-	switch r.Kind {
-	case session.RevokeSessionKind, session.RevokeUserKind, session.RevokeTokenKind:
-	default:
-		return fmt.Errorf("unknown revocation kind %q", r.Kind)
-	}
-	if r.ID == "" {
-		return errors.New("empty revocation id")
-	}
 	return nil
 }

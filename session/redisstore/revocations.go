@@ -3,7 +3,6 @@ package redisstore
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -45,24 +44,11 @@ func (e revEntry) revocation(untilMS int64) session.Revocation {
 	return r
 }
 
-// checkRevocation rejects caller bugs before anything is stored.
-func checkRevocation(r session.Revocation) error {
-	switch r.Kind {
-	case session.RevokeSessionKind, session.RevokeUserKind, session.RevokeTokenKind:
-	default:
-		return fmt.Errorf("unknown revocation kind %q", r.Kind)
-	}
-	if r.ID == "" {
-		return errors.New("empty revocation id")
-	}
-	return nil
-}
-
 // AddRevocation records r until r.Until and publishes it to every
 // subscriber, in one script (see addRevocationLua). Adding the same
 // revocation again is harmless: the entry keeps the later Until.
 func (s *Store) AddRevocation(ctx context.Context, r session.Revocation) error {
-	if err := checkRevocation(r); err != nil {
+	if err := r.Validate(); err != nil {
 		return fmt.Errorf("redisstore: add revocation: %w", err)
 	}
 	e := newRevEntry(r)

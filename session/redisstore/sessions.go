@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -176,12 +175,7 @@ func (s *Store) ListUser(ctx context.Context, subject string, now time.Time) ([]
 		}
 		out = append(out, rec)
 	}
-	slices.SortFunc(out, func(a, b session.Record) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
+	session.SortRecords(out)
 	return out, nil
 }
 

@@ -190,7 +190,7 @@ func (sub *subscription) receive(ps *redis.PubSub) {
 		switch msg := msg.(type) {
 		case *redis.Message:
 			var m revMessage
-			if err := json.Unmarshal([]byte(msg.Payload), &m); err != nil || checkRevocation(m.revocation(m.Until)) != nil {
+			if err := json.Unmarshal([]byte(msg.Payload), &m); err != nil || m.revocation(m.Until).Validate() != nil {
 				// Not ours (someone else published on the channel): the
 				// durable set, which the mirror reconciles with, is
 				// authoritative anyway.
