@@ -37,6 +37,9 @@ type Config struct {
 	Store Store `yaml:"store"`
 	// Admin configures the admin listener (health, metrics, sessions).
 	Admin Admin `yaml:"admin"`
+	// CORS configures cross-origin requests; the same allowlist feeds CSRF
+	// protection and return-URL validation.
+	CORS CORS `yaml:"cors"`
 	// Cookie defines the single session cookie used in cookie mode.
 	Cookie Cookie `yaml:"cookie"`
 	// IdentityHeaders names the headers that carry the verified identity to
@@ -341,3 +344,32 @@ type Admin struct {
 	Token     string `yaml:"token"`
 	TokenFile string `yaml:"token_file"`
 }
+
+// CORS configures cross-origin resource sharing, answered by the gateway
+// for the app. An empty AllowedOrigins means no cross-origin access.
+type CORS struct {
+	// AllowedOrigins are exact origins (https://app.example.com) or
+	// subdomain patterns (https://*.example.com, never the apex). "null"
+	// is allowed only when listed literally.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	// AllowCredentials lets browsers send cookies cross-origin
+	// (Access-Control-Allow-Credentials: true). Default true.
+	AllowCredentials *bool `yaml:"allow_credentials"`
+	// AllowedMethods are the methods a preflight may ask for.
+	AllowedMethods []string `yaml:"allowed_methods"`
+	// AllowedHeaders are request headers a preflight may ask for, besides
+	// the gateway's own (Authorization, Content-Type, X-Auth-Mode,
+	// X-Requested-With), which are always allowed.
+	AllowedHeaders []string `yaml:"allowed_headers"`
+	// ExposedHeaders are response headers scripts may read, besides the
+	// gateway's own (X-Request-Id, WWW-Authenticate, Retry-After).
+	ExposedHeaders []string `yaml:"exposed_headers"`
+	// MaxAge is how long browsers may cache a preflight answer.
+	MaxAge time.Duration `yaml:"max_age"`
+	// KeepUpstreamHeaders keeps the Access-Control-* headers the upstream
+	// sets instead of replacing them, for apps that manage their own CORS.
+	KeepUpstreamHeaders bool `yaml:"keep_upstream_headers"`
+}
+
+// CredentialsAllowed reports whether credentialed CORS is on (the default).
+func (c CORS) CredentialsAllowed() bool { return c.AllowCredentials == nil || *c.AllowCredentials }

@@ -6,7 +6,7 @@ import "time"
 // the one place defaults are written down; docs/configuration.md repeats
 // them and a test keeps the two in step.
 func Default() Config {
-	secure := true
+	secure, credentials := true, true
 	return Config{
 		Server: Server{
 			Listen:            ":8080",
@@ -47,6 +47,11 @@ func Default() Config {
 			},
 		},
 		Admin: Admin{Listen: "127.0.0.1:9091"},
+		CORS: CORS{
+			AllowCredentials: &credentials,
+			AllowedMethods:   []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"},
+			MaxAge:           10 * time.Minute,
+		},
 		Cookie: Cookie{
 			Path:     "/",
 			Secure:   &secure,

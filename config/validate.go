@@ -34,6 +34,7 @@ func (c *Config) Validate() error {
 	v.policy(&c.Policy, c.Tokens.Claims)
 	v.lifecycle(c)
 	v.store(c)
+	v.cors(&c.CORS)
 	v.log(&c.Log)
 	return errors.Join(v.errs...)
 }

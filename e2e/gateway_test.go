@@ -192,6 +192,18 @@ func TestCheckCommand(t *testing.T) {
 		t.Errorf("check good config: exit %d\n%s", code, out)
 	}
 
+	// The doctor: valid, but a cross-site frontend with Lax cookies.
+	doubtful := writeFile(t, dir, "doubtful.yaml", fmt.Sprintf(`
+public_url: https://api.example.com
+upstream: {url: http://127.0.0.1:9}
+keys: [{private_key_file: %s}]
+cors: {allowed_origins: ["https://app.other.test"]}
+`, dir+"/EdDSA.pem"))
+	out, _, code = runCmd(t, "", "check", "--config", doubtful)
+	if code != 0 || !strings.Contains(out, "cross-site-frontend") || !strings.Contains(out, "header mode") {
+		t.Errorf("check on a cross-site setup: exit %d\n%s", code, out)
+	}
+
 	bad := writeFile(t, dir, "bad.yaml", `
 upstream: {url: "127.0.0.1:3000"}
 cookie:

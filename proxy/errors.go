@@ -36,6 +36,7 @@ const (
 	CodeSessionRevoked         = "SESSION_REVOKED"
 	CodeRefreshTokenReused     = "REFRESH_TOKEN_REUSED"
 	CodeStoreUnavailable       = "STORE_UNAVAILABLE"
+	CodeCSRFRejected           = "CSRF_REJECTED"
 )
 
 // Error is an error with the HTTP answer it deserves: a status, a stable
@@ -126,6 +127,8 @@ func (g *Gateway) writeError(w http.ResponseWriter, r *http.Request, e *Error) {
 	}
 
 	h := w.Header()
+	// Error answers carry CORS headers too, so a frontend can read them.
+	g.co.cors.Decorate(h, r.Header.Get("Origin"))
 	if e.Status == http.StatusUnauthorized && isNavigation(r) {
 		h.Set("Location", g.loginURL(r))
 		h.Set("Cache-Control", "no-store")

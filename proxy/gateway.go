@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/policy"
+	"github.com/gatehouse/gatehouse/proxy/cors"
 	"github.com/gatehouse/gatehouse/proxy/ratelimit"
 	"github.com/gatehouse/gatehouse/session"
 	"github.com/gatehouse/gatehouse/session/memstore"
@@ -59,6 +61,7 @@ type Gateway struct {
 	mirror    *session.Mirror // nil when the store shares no revocations
 	policy    *policy.Engine
 	returnTo  *policy.ReturnPolicy
+	co        *crossOrigin // CORS and CSRF
 	headers   *identityHeaders
 	trust     *trust
 	grant     *grantVerifier // nil when grants are off
@@ -102,8 +105,15 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	add(err)
 	g.policy, err = policy.Compile(cfg.Policy)
 	add(err)
-	g.returnTo, err = policy.NewReturnPolicy(cfg.Login.RedirectOrigins)
+	corsPolicy, err := cors.New(cfg.CORS)
 	add(err)
+	if corsPolicy != nil {
+		g.co, err = newCrossOrigin(corsPolicy)
+		add(err)
+		// One allowlist: return URLs may point at the CORS origins too.
+		g.returnTo, err = policy.NewReturnPolicy(append(slices.Clone(cfg.Login.RedirectOrigins), corsPolicy.ExactOrigins()...))
+		add(err)
+	}
 	g.trust, err = newTrust(cfg.TrustedProxies)
 	add(err)
 	store := opts.Store
@@ -219,12 +229,28 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx.headerMode = strings.EqualFold(r.Header.Get("X-Auth-Mode"), "header")
 	w.Header().Set(requestIDHeader, ctx.id)
 
+	// A preflight carries no credentials and never reaches the app.
+	if cors.IsPreflight(r) {
+		if reason := g.co.cors.Preflight(w, r); reason != "" {
+			g.log.Debug("cors preflight refused", "origin", r.Header.Get("Origin"), "reason", reason)
+		}
+		return
+	}
+
 	path, err := policy.CanonicalPath(r.URL.EscapedPath())
 	if err != nil {
 		g.writeError(w, r, &Error{http.StatusBadRequest, CodeInvalidPath, "The request path is not acceptable.", err})
 		return
 	}
-	if path == g.prefix || strings.HasPrefix(path, g.prefix+"/") {
+	isAuth := path == g.prefix || strings.HasPrefix(path, g.prefix+"/")
+	if g.needsCSRFCheck(r, isAuth) {
+		if err := g.co.checkCSRF(r); err != nil {
+			g.writeError(w, r, &Error{http.StatusForbidden, CodeCSRFRejected, "Cross-origin request refused: its origin is not allowed.", err})
+			return
+		}
+	}
+	if isAuth {
+		g.co.cors.Decorate(w.Header(), r.Header.Get("Origin"))
 		g.serveAuth(w, r, ctx, strings.TrimPrefix(path, g.prefix))
 		return
 	}

@@ -79,6 +79,7 @@ func (g *Gateway) newReverseProxy(target *url.URL, c config.Upstream) *httputil.
 // overwrite the gateway's session cookie, and turns an upstream grant into
 // a session.
 func (g *Gateway) modifyResponse(res *http.Response) error {
+	g.co.cors.Decorate(res.Header, res.Request.Header.Get("Origin"))
 	g.dropSessionCookies(res)
 	g.acceptGrant(res) // after the drop: it sets the session cookie itself
 	return nil

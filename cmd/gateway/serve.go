@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/config/doctor"
 	"github.com/gatehouse/gatehouse/proxy"
 )
 
@@ -39,6 +40,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	log := newLogger(stderr, cfg.Log)
+	for _, f := range doctor.Diagnose(cfg) {
+		log.Warn("configuration: "+f.Problem, "id", f.ID, "field", f.Field, "browser", f.Browser, "fix", f.Fix)
+	}
 	store, closeStore, err := openStore(cfg.Store)
 	if err != nil {
 		reportProblems(stderr, *path, err)
@@ -112,8 +116,14 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		reportProblems(stdout, *path, err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s: OK\n  listen:   %s\n  upstream: %s\n  keys:     %d\n  rules:    %d (default: %s)\n",
-		*path, cfg.Server.Listen, cfg.Upstream.URL, len(cfg.Keys), len(cfg.Policy.Rules), cfg.Policy.Default)
+	fmt.Fprintf(stdout, "%s: OK\n  listen:   %s\n  upstream: %s\n  store:    %s\n  keys:     %d\n  rules:    %d (default: %s)\n",
+		*path, cfg.Server.Listen, cfg.Upstream.URL, cfg.Store.Type, len(cfg.Keys), len(cfg.Policy.Rules), cfg.Policy.Default)
+	if fs := doctor.Diagnose(cfg); len(fs) > 0 {
+		fmt.Fprintf(stdout, "\n%d finding(s) — valid, but probably not what you want:\n", len(fs))
+		for _, f := range fs {
+			fmt.Fprintf(stdout, "  - %s\n", f)
+		}
+	}
 	return 0
 }
 
