@@ -23,6 +23,7 @@ pkg_for() {
     redis-server) echo redis-server ;;
     redis-cli) echo redis-tools ;;
     chromium) echo chromium ;;
+    node) echo nodejs ;;
     *) echo "$1" ;;
   esac
 }
