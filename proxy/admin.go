@@ -54,8 +54,7 @@ func (g *Gateway) adminAuth(token string, next http.Handler) http.Handler {
 		}
 		got, found, _ := session.BearerToken(r.Header)
 		if !found || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
-			r.Header.Set("Sec-Fetch-Mode", "cors") // an API: never a login redirect
-			g.writeError(w, r, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthenticated, Message: "A valid admin token is required."})
+			g.writeError(w, r, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthenticated, Message: "A valid admin token is required.", API: true})
 			return
 		}
 		next.ServeHTTP(w, r)

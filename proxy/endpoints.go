@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/gatehouse/gatehouse/session"
@@ -23,10 +24,16 @@ func (g *Gateway) serveAuth(w http.ResponseWriter, r *http.Request, ctx *reqCont
 	case "/login":
 		g.serveLogin(w, r, ctx)
 	case "/refresh":
-		if !g.allow(w, r, http.MethodPost) {
+		if !g.allow(w, r, http.MethodPost, http.MethodGet) {
+			return
+		}
+		if r.Method == http.MethodGet {
+			g.refreshAndReturn(w, r)
 			return
 		}
 		g.serveRefresh(w, r, ctx)
+	case "/verify":
+		g.serveVerify(w, r, ctx)
 	case "/logout":
 		if !g.allow(w, r, http.MethodPost, http.MethodGet) {
 			return
@@ -142,10 +149,7 @@ func (g *Gateway) serveSession(w http.ResponseWriter, r *http.Request, ctx *reqC
 			g.cookies.Clear(w.Header())
 		}
 		e := authError(err)
-		if e.Status == http.StatusUnauthorized {
-			// An API: answer 401, never a login redirect.
-			r.Header.Set("Sec-Fetch-Mode", "cors")
-		}
+		e.API = true // answer 401, never a login redirect
 		g.writeError(w, r, e)
 		return
 	}
@@ -230,4 +234,23 @@ func (g *Gateway) freshIdentity(_ context.Context, rec session.Record) (session.
 		return session.Identity{}, session.ErrSessionRevoked
 	}
 	return u.Identity(), nil
+}
+
+// refreshAndReturn is GET <prefix>/refresh?rd=...: a browser navigation
+// that rotates the session cookie and goes back to rd. Forward-auth sends
+// browsers here (refresh=redirect) behind proxies that drop the cookie of
+// an inline refresh. When the session cannot be refreshed, it goes to the
+// login page instead, with the same return path.
+func (g *Gateway) refreshAndReturn(w http.ResponseWriter, r *http.Request) {
+	rd, _ := g.returnTo.Validate(r.URL.Query().Get("rd"))
+	w.Header().Set("Cache-Control", "no-store")
+	res, err := g.authenticate(w, r)
+	if err != nil || res.Principal == nil {
+		if res.ClearCookie {
+			g.cookies.Clear(w.Header())
+		}
+		rd = g.prefix + "/login?rd=" + url.QueryEscape(rd)
+	}
+	w.Header().Set("Location", rd)
+	w.WriteHeader(http.StatusFound)
 }

@@ -37,6 +37,8 @@ const (
 	CodeRefreshTokenReused     = "REFRESH_TOKEN_REUSED"
 	CodeStoreUnavailable       = "STORE_UNAVAILABLE"
 	CodeCSRFRejected           = "CSRF_REJECTED"
+	CodeUntrustedProxy         = "UNTRUSTED_PROXY"
+	CodePreflightNotRouted     = "PREFLIGHT_NOT_ROUTED"
 )
 
 // Error is an error with the HTTP answer it deserves: a status, a stable
@@ -47,6 +49,9 @@ type Error struct {
 	Code    string
 	Message string
 	Err     error
+	// API marks an answer for a program, never a login redirect, even
+	// when the request looks like a browser navigation.
+	API bool
 }
 
 func (e *Error) Error() string {
@@ -62,25 +67,25 @@ func (e *Error) Unwrap() error { return e.Err }
 func authError(err error) *Error {
 	switch {
 	case errors.Is(err, session.ErrNoCredentials):
-		return &Error{http.StatusUnauthorized, CodeUnauthenticated, "Authentication is required.", err}
+		return &Error{Status: http.StatusUnauthorized, Code: CodeUnauthenticated, Message: "Authentication is required.", Err: err}
 	case errors.Is(err, session.ErrMalformedAuthorization):
-		return &Error{http.StatusBadRequest, CodeMalformedAuthorization, "The Authorization header is not a single well-formed Bearer token.", err}
+		return &Error{Status: http.StatusBadRequest, Code: CodeMalformedAuthorization, Message: "The Authorization header is not a single well-formed Bearer token.", Err: err}
 	case errors.Is(err, session.ErrDuplicateCookie):
-		return &Error{http.StatusUnauthorized, CodeDuplicateSessionCookie, "The request carried several session cookies; they have been cleared. Please sign in again.", err}
+		return &Error{Status: http.StatusUnauthorized, Code: CodeDuplicateSessionCookie, Message: "The request carried several session cookies; they have been cleared. Please sign in again.", Err: err}
 	case errors.Is(err, session.ErrRefreshReused):
-		return &Error{http.StatusUnauthorized, CodeRefreshTokenReused, "This session was ended because an old refresh token was used again. Please sign in again.", err}
+		return &Error{Status: http.StatusUnauthorized, Code: CodeRefreshTokenReused, Message: "This session was ended because an old refresh token was used again. Please sign in again.", Err: err}
 	case errors.Is(err, session.ErrSessionRevoked):
-		return &Error{http.StatusUnauthorized, CodeSessionRevoked, "This session has ended. Please sign in again.", err}
+		return &Error{Status: http.StatusUnauthorized, Code: CodeSessionRevoked, Message: "This session has ended. Please sign in again.", Err: err}
 	case errors.Is(err, session.ErrSessionExpired), errors.Is(err, session.ErrSessionNotFound):
-		return &Error{http.StatusUnauthorized, CodeSessionExpired, "This session has expired. Please sign in again.", err}
+		return &Error{Status: http.StatusUnauthorized, Code: CodeSessionExpired, Message: "This session has expired. Please sign in again.", Err: err}
 	case errors.Is(err, session.ErrStoreUnavailable):
-		return &Error{http.StatusServiceUnavailable, CodeStoreUnavailable, "The session store is unavailable; try again shortly.", err}
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeStoreUnavailable, Message: "The session store is unavailable; try again shortly.", Err: err}
 	case errors.Is(err, session.ErrTokenExpired):
-		return &Error{http.StatusUnauthorized, CodeTokenExpired, "The access token has expired.", err}
+		return &Error{Status: http.StatusUnauthorized, Code: CodeTokenExpired, Message: "The access token has expired.", Err: err}
 	case errors.Is(err, session.ErrInvalidToken):
-		return &Error{http.StatusUnauthorized, CodeInvalidToken, "The access token is invalid.", err}
+		return &Error{Status: http.StatusUnauthorized, Code: CodeInvalidToken, Message: "The access token is invalid.", Err: err}
 	}
-	return &Error{http.StatusInternalServerError, CodeInternal, "Internal error.", err}
+	return &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "Internal error.", Err: err}
 }
 
 // denial turns a policy decision into an Error. When the decision is
@@ -100,7 +105,7 @@ func denial(d policy.Decision, authErr error) *Error {
 	case policy.CodeClaimRequired:
 		msg = "Your account lacks a property this resource requires."
 	}
-	return &Error{http.StatusForbidden, d.Code, msg, errors.New(d.Reason)}
+	return &Error{Status: http.StatusForbidden, Code: d.Code, Message: msg, Err: errors.New(d.Reason)}
 }
 
 // errorBody is the JSON shape of every error answer.
@@ -129,7 +134,7 @@ func (g *Gateway) writeError(w http.ResponseWriter, r *http.Request, e *Error) {
 	h := w.Header()
 	// Error answers carry CORS headers too, so a frontend can read them.
 	g.co.cors.Decorate(h, r.Header.Get("Origin"))
-	if e.Status == http.StatusUnauthorized && isNavigation(r) {
+	if e.Status == http.StatusUnauthorized && !e.API && isNavigation(r) {
 		h.Set("Location", g.loginURL(r))
 		h.Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusFound)

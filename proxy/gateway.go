@@ -239,13 +239,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	path, err := policy.CanonicalPath(r.URL.EscapedPath())
 	if err != nil {
-		g.writeError(w, r, &Error{http.StatusBadRequest, CodeInvalidPath, "The request path is not acceptable.", err})
+		g.writeError(w, r, &Error{Status: http.StatusBadRequest, Code: CodeInvalidPath, Message: "The request path is not acceptable.", Err: err})
 		return
 	}
 	isAuth := path == g.prefix || strings.HasPrefix(path, g.prefix+"/")
 	if g.needsCSRFCheck(r, isAuth) {
 		if err := g.co.checkCSRF(r); err != nil {
-			g.writeError(w, r, &Error{http.StatusForbidden, CodeCSRFRejected, "Cross-origin request refused: its origin is not allowed.", err})
+			g.writeError(w, r, &Error{Status: http.StatusForbidden, Code: CodeCSRFRejected, Message: "Cross-origin request refused: its origin is not allowed.", Err: err})
 			return
 		}
 	}

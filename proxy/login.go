@@ -78,7 +78,7 @@ func (g *Gateway) login(w http.ResponseWriter, r *http.Request, ctx *reqContext)
 		g.renderLogin(w, e.Status, loginView{RD: rd, Username: c.Username, Error: e.Message})
 	}
 	if err != nil || c.Username == "" || c.Password == "" {
-		fail(&Error{http.StatusBadRequest, CodeInvalidRequest, "Enter a username and a password.", err})
+		fail(&Error{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Message: "Enter a username and a password.", Err: err})
 		return
 	}
 	name := userfile.Normalize(c.Username)
@@ -89,17 +89,17 @@ func (g *Gateway) login(w http.ResponseWriter, r *http.Request, ctx *reqContext)
 		if ok, retry := lim.l.Allow(lim.key); !ok {
 			secs := int(math.Ceil(retry.Seconds()))
 			w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-			fail(&Error{http.StatusTooManyRequests, CodeRateLimited, "Too many sign-in attempts. Wait a moment and try again.", nil})
+			fail(&Error{Status: http.StatusTooManyRequests, Code: CodeRateLimited, Message: "Too many sign-in attempts. Wait a moment and try again.", Err: nil})
 			return
 		}
 	}
 	user, err := g.users().Authenticate(c.Username, c.Password)
 	switch {
 	case errors.Is(err, userfile.ErrDisabled):
-		fail(&Error{http.StatusForbidden, CodeAccountDisabled, "This account is disabled.", err})
+		fail(&Error{Status: http.StatusForbidden, Code: CodeAccountDisabled, Message: "This account is disabled.", Err: err})
 		return
 	case err != nil:
-		fail(&Error{http.StatusUnauthorized, CodeInvalidCredentials, "The username or password is not correct.", err})
+		fail(&Error{Status: http.StatusUnauthorized, Code: CodeInvalidCredentials, Message: "The username or password is not correct.", Err: err})
 		return
 	}
 	g.userLimit.Reset("user:" + name)

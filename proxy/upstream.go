@@ -117,8 +117,8 @@ func (g *Gateway) upstreamError(w http.ResponseWriter, r *http.Request, err erro
 	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
-		g.writeError(w, r, &Error{http.StatusGatewayTimeout, CodeUpstreamTimeout, "The application did not answer in time.", err})
+		g.writeError(w, r, &Error{Status: http.StatusGatewayTimeout, Code: CodeUpstreamTimeout, Message: "The application did not answer in time.", Err: err})
 		return
 	}
-	g.writeError(w, r, &Error{http.StatusBadGateway, CodeUpstreamUnavailable, "The application is unavailable.", fmt.Errorf("upstream: %w", err)})
+	g.writeError(w, r, &Error{Status: http.StatusBadGateway, Code: CodeUpstreamUnavailable, Message: "The application is unavailable.", Err: fmt.Errorf("upstream: %w", err)})
 }

@@ -1,0 +1,178 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gatehouse/gatehouse/policy"
+	"github.com/gatehouse/gatehouse/proxy/cors"
+	"github.com/gatehouse/gatehouse/session"
+)
+
+// Forward-auth refresh modes, chosen per endpoint by the verify URL's
+// refresh parameter, because each proxy loses something different:
+const (
+	// refreshInline refreshes and returns the cookie with the 200 — for
+	// nginx (it passes the first Set-Cookie) and Traefik
+	// (addAuthCookiesToResponse).
+	refreshInline = "inline"
+	// refreshRedirect sends a browser navigation with an expired session
+	// through GET <prefix>/refresh?rd=..., which sets the cookie on a
+	// response the proxy does pass — for Caddy, which drops Set-Cookie
+	// from a 2xx auth response. Other requests get 401 TOKEN_EXPIRED.
+	refreshRedirect = "redirect"
+	// refreshDeny answers 401 TOKEN_EXPIRED; the client calls refresh.
+	refreshDeny = "deny"
+)
+
+// serveVerify is the forward-auth endpoint: nginx auth_request, Traefik
+// forwardAuth, Caddy forward_auth ask it about each request. It rebuilds
+// the original request from the forwarded headers — believed only from
+// trusted proxies — and runs the same verification, refresh and policy as
+// proxy mode. Allowed: 200 with every identity header (empty where there
+// is no value: Caddy 2.6 sends a literal placeholder upstream for a missing
+// one). Denied: 401/403 with the JSON error, or a login redirect for a
+// browser navigation unless login=status (nginx turns a 302 from the auth
+// service into a 500; its recipe maps the 401 with error_page).
+func (g *Gateway) serveVerify(w http.ResponseWriter, r *http.Request, ctx *reqContext) {
+	if !ctx.trusted {
+		g.writeError(w, r, &Error{Status: http.StatusForbidden, Code: CodeUntrustedProxy, API: true,
+			Message: "Forward-auth requests are accepted only from trusted_proxies.",
+			Err:     fmt.Errorf("verify from untrusted peer %s", r.RemoteAddr)})
+		return
+	}
+	q := r.URL.Query()
+	refreshMode := q.Get("refresh")
+	if refreshMode == "" {
+		refreshMode = refreshInline
+	}
+	loginStatus := q.Get("login") == "status"
+	if (refreshMode != refreshInline && refreshMode != refreshRedirect && refreshMode != refreshDeny) ||
+		(q.Get("login") != "" && q.Get("login") != "status" && q.Get("login") != "redirect") {
+		g.writeError(w, r, &Error{Status: http.StatusBadRequest, Code: CodeInvalidRequest, API: true,
+			Message: "Use refresh=inline|redirect|deny and login=redirect|status on the verify URL."})
+		return
+	}
+	orig, err := originalRequest(r)
+	if err != nil {
+		g.writeError(w, r, &Error{Status: http.StatusBadRequest, Code: CodeInvalidRequest, API: true,
+			Message: "The forwarded request is missing or malformed (X-Forwarded-Uri / X-Original-URI).", Err: err})
+		return
+	}
+	if cors.IsPreflight(orig) {
+		g.log.Warn("a CORS preflight reached forward-auth; route OPTIONS preflights to the gateway (see docs/forward-auth.md)", "uri", orig.URL.RequestURI())
+		g.writeError(w, orig, &Error{Status: http.StatusForbidden, Code: CodePreflightNotRouted, API: true,
+			Message: "CORS preflights must be routed to the gateway, not to forward-auth."})
+		return
+	}
+	path, err := policy.CanonicalPath(orig.URL.EscapedPath())
+	if err != nil {
+		g.writeError(w, orig, &Error{Status: http.StatusBadRequest, Code: CodeInvalidPath, Message: "The request path is not acceptable.", Err: err, API: loginStatus})
+		return
+	}
+
+	res, authErr := g.auth.Authenticate(orig)
+	if errors.Is(authErr, session.ErrTokenExpired) && !res.Bearer && res.Cookie != nil && res.Cookie.Refresh != "" {
+		switch {
+		case refreshMode == refreshInline:
+			res, authErr = g.authenticate(w, orig)
+		case refreshMode == refreshRedirect && isNavigation(orig):
+			w.Header().Set("Location", g.prefix+"/refresh?rd="+url.QueryEscape(orig.URL.RequestURI()))
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusFound)
+			return
+		}
+	}
+	d := g.policy.Decide(policy.Request{
+		Host: policy.CanonicalHost(orig.Host), Path: path, Method: orig.Method, Principal: res.Principal,
+	})
+	if res.ClearCookie {
+		g.cookies.Clear(w.Header())
+	}
+	if !d.Allow {
+		e := denial(d, authErr)
+		e.API = loginStatus
+		g.writeError(w, orig, e)
+		return
+	}
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	if res.Principal != nil {
+		g.headers.inject(h, res.Principal)
+	} else {
+		g.headers.inject(h, &session.Principal{}) // every header present, all empty
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// originalRequest rebuilds the request a proxy is asking about, from the
+// Traefik/Caddy convention (X-Forwarded-Method, -Proto, -Host, -Uri) or the
+// nginx one (X-Original-Method, X-Original-URL, X-Original-URI). The
+// client's own headers (cookies, Authorization, Origin, Accept) come with
+// the auth request: every proxy forwards them.
+func originalRequest(r *http.Request) (*http.Request, error) {
+	h := r.Header
+	method := firstOf(h, "X-Forwarded-Method", "X-Original-Method")
+	if method == "" {
+		method = http.MethodGet
+	}
+	if !validMethod(method) {
+		return nil, fmt.Errorf("forwarded method %q", method)
+	}
+	host := h.Get("X-Forwarded-Host")
+	uri := firstOf(h, "X-Forwarded-Uri", "X-Original-URI")
+	if full := h.Get("X-Original-URL"); full != "" {
+		u, err := url.Parse(full)
+		if err != nil || u.Host == "" {
+			return nil, fmt.Errorf("X-Original-URL %q is not an absolute URL", full)
+		}
+		if uri == "" {
+			uri = u.RequestURI()
+		}
+		if host == "" {
+			host = u.Host
+		}
+	}
+	if uri == "" {
+		return nil, errors.New("no X-Forwarded-Uri, X-Original-URI or X-Original-URL")
+	}
+	if !strings.HasPrefix(uri, "/") {
+		return nil, fmt.Errorf("forwarded URI %q is not a path", uri)
+	}
+	u, err := url.ParseRequestURI(uri)
+	if err != nil {
+		return nil, fmt.Errorf("forwarded URI: %w", err)
+	}
+	if host == "" {
+		host = r.Host
+	}
+	o := r.Clone(r.Context())
+	o.Method, o.URL, o.Host, o.RequestURI = method, u, host, uri
+	return o, nil
+}
+
+func firstOf(h http.Header, names ...string) string {
+	for _, n := range names {
+		if v := h.Get(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// validMethod reports whether m is an HTTP token (RFC 9110 section 9.1).
+func validMethod(m string) bool {
+	if m == "" || len(m) > 32 {
+		return false
+	}
+	for i := 0; i < len(m); i++ {
+		c := m[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
