@@ -6,7 +6,7 @@
 GO      ?= go
 # OS packages the tests drive for real (installed by scripts/test-deps.sh
 # when missing). Grows as the suites that need them land.
-TEST_DEPS ?= redis-server redis-cli chromium node npm
+TEST_DEPS ?= redis-server redis-cli nginx caddy chromium node npm
 
 .PHONY: demo build test vet fuzz clean
 

@@ -72,6 +72,13 @@ type Server struct {
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
 	// MaxHeaderBytes bounds the size of request headers.
 	MaxHeaderBytes int `yaml:"max_header_bytes"`
+	// DrainDelay is how long the gateway keeps serving after SIGTERM with
+	// /readyz already failing, so load balancers stop sending traffic
+	// before the listener closes.
+	DrainDelay time.Duration `yaml:"drain_delay"`
+	// ShutdownTimeout bounds how long in-flight requests may take to
+	// finish after the listener closes.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
 
 // Upstream is an application behind the gateway and how it is reached.

@@ -13,6 +13,7 @@ func Default() Config {
 			ReadHeaderTimeout: 10 * time.Second,
 			IdleTimeout:       120 * time.Second,
 			MaxHeaderBytes:    64 << 10,
+			ShutdownTimeout:   15 * time.Second,
 		},
 		AuthPrefix: "/.auth",
 		Upstream: Upstream{

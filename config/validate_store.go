@@ -33,6 +33,12 @@ func (v *validator) store(c *Config) {
 	if s.Timeout < 10*time.Millisecond || s.Timeout > time.Minute {
 		v.add("store.timeout", "use a duration such as 2s", "must be between 10ms and 1m, got %s", fmtDuration(s.Timeout))
 	}
+	if d := c.Server.DrainDelay; d < 0 || d > 5*time.Minute {
+		v.add("server.drain_delay", "use a few seconds, such as 5s (Kubernetes: a little more than the endpoints propagation time)", "must be between 0s and 5m, got %s", fmtDuration(d))
+	}
+	if d := c.Server.ShutdownTimeout; d < time.Second || d > time.Hour {
+		v.add("server.shutdown_timeout", "use a duration such as 15s; keep it under the platform's kill grace period", "must be between 1s and 1h, got %s", fmtDuration(d))
+	}
 	a := &c.Admin
 	if a.Listen != "" {
 		if _, _, err := net.SplitHostPort(a.Listen); err != nil {

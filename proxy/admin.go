@@ -10,8 +10,9 @@ import (
 )
 
 // AdminHandler serves the admin listener: /healthz and /readyz for
-// probes, and, when token is set, the session API under /v1/ (bearer
-// token, compared in constant time):
+// probes, /metrics for Prometheus (no token: see Options.Gatherer and
+// docs/metrics.md), and, when token is set, the session API under /v1/
+// (bearer token, compared in constant time):
 //
 //	GET  /v1/sessions?user=U   a user's live sessions
 //	POST /v1/revoke            {"session": id} | {"user": subject} | {"jti": id}
@@ -23,6 +24,7 @@ func (g *Gateway) AdminHandler(token string) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", g.readyz)
+	mux.Handle("GET /metrics", g.metricsHandler())
 	api := http.NewServeMux()
 	api.HandleFunc("GET /v1/sessions", g.adminListSessions)
 	api.HandleFunc("POST /v1/revoke", g.adminRevoke)
@@ -35,6 +37,10 @@ func (g *Gateway) AdminHandler(token string) http.Handler {
 
 // readyz is ready when the revocation mirror is fresh (or there is none).
 func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
+	if g.draining.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
+		return
+	}
 	if m := g.mirror; m != nil && m.Started() && !m.Fresh() {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{
 			"status": "unavailable", "reason": "revocation mirror is stale: the session store is unreachable",

@@ -77,6 +77,7 @@ func (g *Gateway) authenticate(w http.ResponseWriter, r *http.Request) (session.
 		return res, err
 	}
 	issued, rerr := g.sessions.Refresh(r.Context(), res.Cookie.Refresh, g.freshIdentity)
+	g.metrics.Refresh(issued.Outcome, rerr)
 	if rerr != nil {
 		g.logRefreshFailure(r, rerr)
 		res.ClearCookie = !errors.Is(rerr, session.ErrStoreUnavailable)
@@ -125,6 +126,7 @@ func (g *Gateway) serveRefresh(w http.ResponseWriter, r *http.Request, ctx *reqC
 		token = res.Cookie.Refresh
 	}
 	issued, err := g.sessions.Refresh(r.Context(), token, g.freshIdentity)
+	g.metrics.Refresh(issued.Outcome, err)
 	if err != nil {
 		g.logRefreshFailure(r, err)
 		if !ctx.headerMode && !errors.Is(err, session.ErrStoreUnavailable) {

@@ -10,15 +10,18 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/policy"
 	"github.com/gatehouse/gatehouse/proxy/cors"
+	"github.com/gatehouse/gatehouse/proxy/metrics"
 	"github.com/gatehouse/gatehouse/proxy/ratelimit"
 	"github.com/gatehouse/gatehouse/session"
 	"github.com/gatehouse/gatehouse/session/memstore"
 	"github.com/gatehouse/gatehouse/session/userfile"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // sourceUsers and sourceGrant name where a session's identity came from.
@@ -40,6 +43,15 @@ type Options struct {
 	// means login.users_file is opened (and Gateway.ReloadUsers re-reads
 	// it); with no users file, the login form is off.
 	Users func() *userfile.Users
+	// Metrics, when set, receives the gateway's metrics (docs/metrics.md).
+	// Nil records none.
+	Metrics prometheus.Registerer
+	// Gatherer is what AdminHandler serves at /metrics. Nil means Metrics
+	// when it is also a Gatherer (a *prometheus.Registry); with neither,
+	// /metrics is a 404.
+	Gatherer prometheus.Gatherer
+	// Version is reported by gatehouse_build_info.
+	Version string
 }
 
 // limiter is the rate limiter login uses.
@@ -70,6 +82,12 @@ type Gateway struct {
 	ipLimit   limiter
 	userLimit limiter
 	next      http.Handler // the reverse proxy to the upstream
+	draining  atomic.Bool  // set by Drain: readiness is false
+
+	// Metrics (metrics.go): nil records none. The gatherer is served at
+	// the admin listener's /metrics; nil makes it a 404.
+	metrics  *metrics.Metrics
+	gatherer prometheus.Gatherer
 }
 
 // New builds a Gateway from a validated configuration. Everything that
@@ -140,19 +158,21 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		return nil, errors.Join(errs...)
 	}
 
+	store = g.instrument(opts, store) // metrics.go
 	list := session.NewRevocations(now)
 	shared, _ := store.(session.RevocationStore)
 	if shared != nil {
 		g.mirror = session.NewMirror(session.MirrorOptions{
 			List: list, Source: shared, MaxStaleness: cfg.Store.MaxStaleness,
-			Timeout: cfg.Store.Timeout, Now: now, Logger: log,
+			Timeout: cfg.Store.Timeout, Now: now, Logger: log, OnSync: g.metrics.Reconciled,
 		})
 	}
+	g.metrics.WatchMirror(g.mirror)
 	g.sessions, err = session.NewManager(session.ManagerOptions{
 		Tokens: tokens, Refresh: refresh, Store: store, Revocations: list,
 		Shared: shared, Mirror: g.mirror, FailOpen: cfg.Store.Unavailable == "allow",
 		IdleTimeout: cfg.Session.IdleTimeout, AbsoluteLifetime: cfg.Session.AbsoluteLifetime,
-		Grace: cfg.Session.RefreshGrace, Now: now,
+		Grace: cfg.Session.RefreshGrace, Now: now, OnRevoke: g.metrics.Revoked,
 	})
 	if err != nil {
 		return nil, err
@@ -231,7 +251,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	// A preflight carries no credentials and never reaches the app.
 	if cors.IsPreflight(r) {
-		if reason := g.co.cors.Preflight(w, r); reason != "" {
+		reason := g.co.cors.Preflight(w, r)
+		g.metrics.Preflight(reason == "")
+		if reason != "" {
 			g.log.Debug("cors preflight refused", "origin", r.Header.Get("Origin"), "reason", reason)
 		}
 		return
@@ -239,19 +261,23 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	path, err := policy.CanonicalPath(r.URL.EscapedPath())
 	if err != nil {
+		g.metrics.Request(metrics.RuleNone, http.StatusBadRequest)
 		g.writeError(w, r, &Error{Status: http.StatusBadRequest, Code: CodeInvalidPath, Message: "The request path is not acceptable.", Err: err})
 		return
 	}
 	isAuth := path == g.prefix || strings.HasPrefix(path, g.prefix+"/")
 	if g.needsCSRFCheck(r, isAuth) {
 		if err := g.co.checkCSRF(r); err != nil {
+			g.metrics.CSRFRejected()
+			g.metrics.Request(metrics.RuleNone, http.StatusForbidden)
 			g.writeError(w, r, &Error{Status: http.StatusForbidden, Code: CodeCSRFRejected, Message: "Cross-origin request refused: its origin is not allowed.", Err: err})
 			return
 		}
 	}
+	g.countCORSRejection(r)
 	if isAuth {
 		g.co.cors.Decorate(w.Header(), r.Header.Get("Origin"))
-		g.serveAuth(w, r, ctx, strings.TrimPrefix(path, g.prefix))
+		g.serveEndpoint(w, r, ctx, strings.TrimPrefix(path, g.prefix))
 		return
 	}
 
@@ -266,9 +292,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.cookies.Clear(w.Header())
 	}
 	if !d.Allow {
-		g.writeError(w, r, denial(d, authErr))
+		e := denial(d, authErr)
+		g.metrics.Denied(d.Rule, e.Code, e.Status)
+		g.writeError(w, r, e)
 		return
 	}
+	g.metrics.Allowed(d.Rule)
 	g.log.Debug("allowed", "rule", d.Rule, "access", d.Access.String(), "path", path)
 
 	f := &forward{

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/proxy/metrics"
 	"github.com/gatehouse/gatehouse/session"
 )
 
@@ -88,11 +89,13 @@ func (g *Gateway) acceptGrant(res *http.Response) {
 	res.Header.Del(name)
 	f, _ := res.Request.Context().Value(forwardKey{}).(*forward)
 	if g.grant == nil || f == nil || f.in == nil {
+		g.metrics.Login(metrics.LoginError, metrics.LoginGrant)
 		g.log.Warn("upstream sent a grant but grants are off (grant.secret)", "header", name)
 		return
 	}
 	id, err := g.grant.verify(v)
 	if err != nil {
+		g.metrics.Login(metrics.LoginInvalidCredentials, metrics.LoginGrant)
 		g.log.Warn("ignored upstream grant", "cause", err.Error())
 		return
 	}
@@ -101,9 +104,11 @@ func (g *Gateway) acceptGrant(res *http.Response) {
 	ctx.headerMode = false // a grant arrives on a browser's response: cookie mode
 	issued, err := g.startSession(hw, f.in, &ctx, id, sourceGrant)
 	if err != nil {
+		g.metrics.Login(metrics.LoginError, metrics.LoginGrant)
 		g.log.Warn("grant login failed", "cause", err.Error())
 		return
 	}
+	g.metrics.Login(metrics.LoginSuccess, metrics.LoginGrant)
 	g.log.Info("login", "user", issued.Principal.Subject, "session", issued.Principal.SessionID, "mode", "grant")
 }
 

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gatehouse/gatehouse/proxy/metrics"
 	"github.com/gatehouse/gatehouse/session"
 	"github.com/gatehouse/gatehouse/session/userfile"
 )
@@ -71,6 +72,7 @@ func (g *Gateway) login(w http.ResponseWriter, r *http.Request, ctx *reqContext)
 	c, err := parseCredentials(r)
 	rd, _ := g.returnTo.Validate(c.RD)
 	fail := func(e *Error) {
+		g.metrics.Login(loginResult(e.Code), loginMethod(c.json))
 		if c.json {
 			g.writeError(w, r, e)
 			return
@@ -108,6 +110,7 @@ func (g *Gateway) login(w http.ResponseWriter, r *http.Request, ctx *reqContext)
 		fail(authError(err))
 		return
 	}
+	g.metrics.Login(metrics.LoginSuccess, loginMethod(c.json))
 	g.log.Info("login", "user", issued.Principal.Subject, "session", issued.Principal.SessionID, "mode", modeName(ctx.headerMode))
 	if !c.json && !ctx.headerMode {
 		w.Header().Set("Location", rd)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/proxy/metrics"
 	"github.com/gatehouse/gatehouse/session"
 )
 
@@ -68,7 +69,7 @@ func (g *Gateway) newReverseProxy(target *url.URL, c config.Upstream) *httputil.
 			out.URL.Path, out.URL.RawPath = f.path, ""
 			pr.SetURL(target)
 		},
-		Transport:      newTransport(c),
+		Transport:      metrics.InstrumentTransport(newTransport(c), g.metrics),
 		ModifyResponse: g.modifyResponse,
 		ErrorHandler:   g.upstreamError,
 		ErrorLog:       nil,
@@ -117,8 +118,10 @@ func (g *Gateway) upstreamError(w http.ResponseWriter, r *http.Request, err erro
 	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		g.metrics.UpstreamError(metrics.UpstreamTimeout)
 		g.writeError(w, r, &Error{Status: http.StatusGatewayTimeout, Code: CodeUpstreamTimeout, Message: "The application did not answer in time.", Err: err})
 		return
 	}
+	g.metrics.UpstreamError(metrics.UpstreamUnavailable)
 	g.writeError(w, r, &Error{Status: http.StatusBadGateway, Code: CodeUpstreamUnavailable, Message: "The application is unavailable.", Err: fmt.Errorf("upstream: %w", err)})
 }

@@ -62,6 +62,16 @@ func (g *Gateway) serveVerify(w http.ResponseWriter, r *http.Request, ctx *reqCo
 			Message: "The forwarded request is missing or malformed (X-Forwarded-Uri / X-Original-URI).", Err: err})
 		return
 	}
+	// The auth request itself is always a GET; the original request is
+	// what a cross-site form would have sent.
+	if g.needsCSRFCheck(orig, false) {
+		if err := g.co.checkCSRF(orig); err != nil {
+			g.metrics.CSRFRejected()
+			g.writeError(w, orig, &Error{Status: http.StatusForbidden, Code: CodeCSRFRejected, API: true,
+				Message: "Cross-origin request refused: its origin is not allowed.", Err: err})
+			return
+		}
+	}
 	if cors.IsPreflight(orig) {
 		g.log.Warn("a CORS preflight reached forward-auth; route OPTIONS preflights to the gateway (see docs/forward-auth.md)", "uri", orig.URL.RequestURI())
 		g.writeError(w, orig, &Error{Status: http.StatusForbidden, Code: CodePreflightNotRouted, API: true,
@@ -95,9 +105,11 @@ func (g *Gateway) serveVerify(w http.ResponseWriter, r *http.Request, ctx *reqCo
 	if !d.Allow {
 		e := denial(d, authErr)
 		e.API = loginStatus
+		g.metrics.AuthDecision(e.Code)
 		g.writeError(w, orig, e)
 		return
 	}
+	g.metrics.AuthDecision("")
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	if res.Principal != nil {

@@ -142,6 +142,16 @@ func TestVerifyRefusesBadInput(t *testing.T) {
 	if res.StatusCode != 403 || errorCode(t, res) != CodePreflightNotRouted {
 		t.Errorf("forwarded preflight: %d", res.StatusCode)
 	}
+	// CSRF applies to the original request, not to the auth subrequest
+	// (always a GET).
+	cookie := se.login(t)
+	res = se.verify("", "POST", "/app/transfer", true, "Cookie", cookie, "Origin", evilOrigin, "Sec-Fetch-Site", "cross-site")
+	if res.StatusCode != 403 || errorCode(t, res) != CodeCSRFRejected {
+		t.Errorf("cross-site cookie POST through forward-auth: %d", res.StatusCode)
+	}
+	if res := se.verify("", "POST", "/app/transfer", true, "Cookie", cookie, "Origin", spaOrigin, "Sec-Fetch-Site", "same-site"); res.StatusCode != 200 {
+		t.Errorf("POST from the allowed SPA through forward-auth: %d", res.StatusCode)
+	}
 	// The nginx absolute form.
 	r = httptest.NewRequest("GET", "/.auth/verify", nil)
 	r.RemoteAddr = "192.0.2.1:1"

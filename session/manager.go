@@ -24,6 +24,8 @@ type Manager struct {
 	grace   time.Duration
 	now     func() time.Time
 	flight  singleflight.Group
+	// onRevoke observes revocations, for metrics (ManagerOptions.OnRevoke).
+	onRevoke func(RevocationKind)
 }
 
 // ManagerOptions configure a Manager.
@@ -46,6 +48,11 @@ type ManagerOptions struct {
 	Grace            time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// OnRevoke, when set, is called with the kind of every revocation
+	// this Manager makes (logout, admin, reuse detection, a user removed
+	// at the source), after it applies locally. It is for metrics: it
+	// must be fast and must not block.
+	OnRevoke func(RevocationKind)
 }
 
 // NewManager returns a Manager. All fields but Now are required.
@@ -60,6 +67,7 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 		tokens: o.Tokens, refresh: o.Refresh, store: o.Store, revoked: o.Revocations,
 		shared: o.Shared, mirror: o.Mirror, open: o.FailOpen,
 		idle: o.IdleTimeout, life: o.AbsoluteLifetime, grace: o.Grace, now: o.Now,
+		onRevoke: o.OnRevoke,
 	}, nil
 }
 
@@ -69,6 +77,9 @@ type Issued struct {
 	Refresh   string
 	Principal *Principal
 	Record    Record
+	// Outcome is what the store did at a refresh: Rotated, or Reissued
+	// (the previous token, within the grace window). Zero after Login.
+	Outcome Outcome
 }
 
 // Client describes who logs in, for the session record.
@@ -153,7 +164,8 @@ func (m *Manager) rotate(ctx context.Context, sid, token string, fresh FreshIden
 	}
 	subject := rec.Identity.Subject
 	next := m.refresh.Successor(sid, token)
-	rec, _, err = m.store.Rotate(ctx, sid, Rotation{
+	var outcome Outcome
+	rec, outcome, err = m.store.Rotate(ctx, sid, Rotation{
 		Presented: HashRefreshToken(token), Next: HashRefreshToken(next), Identity: id,
 		Now: m.now(), Grace: m.grace, IdleTimeout: m.idle,
 	})
@@ -170,7 +182,7 @@ func (m *Manager) rotate(ctx context.Context, sid, token string, fresh FreshIden
 	if err != nil {
 		return Issued{}, err
 	}
-	return Issued{Access: access, Refresh: next, Principal: p, Record: rec}, nil
+	return Issued{Access: access, Refresh: next, Principal: p, Record: rec, Outcome: outcome}, nil
 }
 
 // Logout revokes session sid: its refresh token stops working and its
@@ -190,6 +202,9 @@ func (m *Manager) RevokeToken(ctx context.Context, jti string) error {
 // revoke applies r locally at once, then shares it with other replicas.
 func (m *Manager) revoke(ctx context.Context, r Revocation) error {
 	m.revoked.Apply(r)
+	if m.onRevoke != nil {
+		m.onRevoke(r.Kind)
+	}
 	if m.shared == nil {
 		return nil
 	}

@@ -23,6 +23,7 @@ type Mirror struct {
 	lastSync atomic.Int64 // unix nanoseconds of the last successful sync; 0 = never
 	started  atomic.Bool
 	resync   chan struct{}
+	onSync   func(error) // MirrorOptions.OnSync
 }
 
 // MirrorOptions configure a Mirror.
@@ -37,6 +38,10 @@ type MirrorOptions struct {
 	Timeout      time.Duration
 	Now          func() time.Time
 	Logger       *slog.Logger
+	// OnSync, when set, is called after every load of the shared list
+	// (at Start, then each reconciliation) with its error, nil on
+	// success. It is for metrics: it must be fast and must not block.
+	OnSync func(error)
 }
 
 // NewMirror returns a Mirror; Start runs it.
@@ -56,7 +61,7 @@ func NewMirror(o MirrorOptions) *Mirror {
 	return &Mirror{
 		list: o.List, src: o.Source, now: o.Now, interval: o.Interval,
 		maxStale: o.MaxStaleness, timeout: o.Timeout, log: o.Logger,
-		resync: make(chan struct{}, 1),
+		resync: make(chan struct{}, 1), onSync: o.OnSync,
 	}
 }
 
@@ -123,6 +128,9 @@ func (m *Mirror) sync(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, m.timeout)
 	defer cancel()
 	all, err := m.src.Revocations(ctx, m.now())
+	if m.onSync != nil {
+		m.onSync(err)
+	}
 	if err != nil {
 		if ctx.Err() == nil || m.Fresh() {
 			m.log.Warn("revocation sync failed", "err", err, "age", m.Age().Round(time.Millisecond).String())

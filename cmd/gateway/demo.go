@@ -61,7 +61,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gateway demo: %v\n", err)
 		return 1
 	}
-	if err := listenAndServe(ctx, log, listener{"public", cfg.Server, gw}); err != nil {
+	if err := listenAndServe(ctx, log, cfg.Server.ShutdownTimeout, nil, listener{"public", cfg.Server, gw}); err != nil {
 		log.Error("server failed", "err", err)
 		return 1
 	}

@@ -10,6 +10,7 @@
 //	gateway hash-password            hash a password read from stdin (argon2id)
 //	gateway sessions list --user U   list a user's sessions (admin API)
 //	gateway revoke --session S       revoke a session, a user or a jti (admin API)
+//	gateway healthcheck              probe the admin /readyz (for container HEALTHCHECKs)
 //	gateway version                  print the version
 package main
 
@@ -36,6 +37,7 @@ commands:
   sessions list --user U  list a user's sessions (admin API)
   revoke --session S | --user U | --jti J
                           revoke through the admin API
+  healthcheck [--url U]   exit 0 when the admin /readyz answers 200
   version                 print the version
 
 Run "gateway <command> -h" for a command's flags.
@@ -71,6 +73,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdSessions(rest, stdout, stderr)
 	case "revoke":
 		return cmdRevoke(rest, stdout, stderr)
+	case "healthcheck":
+		return cmdHealthcheck(rest, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "gatehouse %s\n", buildVersion())
 		return 0

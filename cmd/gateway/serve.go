@@ -15,13 +15,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/config/doctor"
 	"github.com/gatehouse/gatehouse/proxy"
 )
-
-// shutdownGrace bounds how long in-flight requests may take after SIGTERM.
-const shutdownGrace = 15 * time.Second
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -49,7 +49,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	defer closeStore.Close()
-	gw, err := proxy.New(cfg, proxy.Options{Logger: log, Store: store})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	gw, err := proxy.New(cfg, proxy.Options{Logger: log, Store: store, Metrics: reg, Version: buildVersion()})
 	if err != nil {
 		reportProblems(stderr, *path, err)
 		return 1
@@ -67,7 +69,14 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) int {
 		admin.Listen = cfg.Admin.Listen
 		ls = append(ls, listener{"admin", admin, gw.AdminHandler(cfg.Admin.Token)})
 	}
-	if err := listenAndServe(ctx, log, ls...); err != nil {
+	drain := func() {
+		gw.Drain()
+		if d := cfg.Server.DrainDelay; d > 0 {
+			log.Info("draining: readiness is false; closing the listener after the drain delay", "delay", d.String())
+			time.Sleep(d)
+		}
+	}
+	if err := listenAndServe(ctx, log, cfg.Server.ShutdownTimeout, drain, ls...); err != nil {
 		log.Error("server failed", "err", err)
 		return 1
 	}
@@ -160,8 +169,9 @@ type listener struct {
 
 // listenAndServe binds every listener first — so a taken port fails the
 // start, before anything is served — then serves them all until ctx is
-// done, and shuts them down gracefully.
-func listenAndServe(ctx context.Context, log *slog.Logger, ls ...listener) error {
+// done. Then it calls drain (nil: none) and shuts the servers down,
+// giving in-flight requests up to grace to finish.
+func listenAndServe(ctx context.Context, log *slog.Logger, grace time.Duration, drain func(), ls ...listener) error {
 	var srvs []*http.Server
 	var lns []net.Listener
 	for _, l := range ls {
@@ -194,7 +204,10 @@ func listenAndServe(ctx context.Context, log *slog.Logger, ls ...listener) error
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	if drain != nil && first == nil {
+		drain()
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	for _, srv := range srvs {
 		if err := srv.Shutdown(sctx); err != nil && first == nil {

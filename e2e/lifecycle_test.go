@@ -1,0 +1,89 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestGracefulShutdown: on SIGTERM readiness turns false at once, requests
+// in flight finish, and the process exits 0; `gateway healthcheck` follows
+// readiness.
+func TestGracefulShutdown(t *testing.T) {
+	dir := t.TempDir()
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	releaseAll := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(releaseAll) // never leave the handler blocked: Close would wait for it
+	arrived := make(chan struct{}, 1)
+	slow := newUpstream(t)
+	slow.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+		fmt.Fprint(w, "slow done")
+	})
+	cfg := writeFile(t, dir, "gateway.yaml", fmt.Sprintf(`
+server: {listen: "127.0.0.1:0", drain_delay: 1s, shutdown_timeout: 10s}
+admin: {listen: "127.0.0.1:0"}
+store: {type: memory}
+upstream: {url: %s}
+keys: [{private_key_file: %s}]
+policy: {default: public}
+`, slow.URL, keygen(t, dir, "EdDSA")))
+	gw := start(t, "serve", "--config", cfg)
+	ready := "http://" + gw.adminAddr(t) + "/readyz"
+	if _, stderr, code := runCmd(t, "", "healthcheck", "--url", ready); code != 0 {
+		t.Fatalf("healthcheck on a ready gateway: exit %d %s", code, stderr)
+	}
+
+	// Metrics are on the admin listener only.
+	res, body := do(t, http.DefaultClient, "GET", "http://"+gw.adminAddr(t)+"/metrics", "")
+	if res.StatusCode != 200 || !strings.Contains(string(body), "gatehouse_build_info") || !strings.Contains(string(body), "go_goroutines") {
+		t.Errorf("admin /metrics: %d", res.StatusCode)
+	}
+	if res, _ := do(t, http.DefaultClient, "GET", "http://"+gw.addr+"/metrics", ""); res.StatusCode == 200 {
+		t.Error("the public listener serves /metrics")
+	}
+
+	inflight := make(chan int, 1)
+	go func() {
+		res, err := http.Get("http://" + gw.addr + "/slow")
+		if err != nil {
+			inflight <- -1
+			return
+		}
+		res.Body.Close()
+		inflight <- res.StatusCode
+	}()
+	// Wait until the slow request is at the upstream, then SIGTERM.
+	select {
+	case <-arrived:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the slow request never reached the upstream")
+	}
+	gw.cmd.Process.Signal(syscall.SIGTERM)
+	time.Sleep(200 * time.Millisecond) // inside the 1s drain delay
+	if res, err := http.Get(ready); err != nil || res.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("readyz while draining: %v %v", res, err)
+	}
+	if _, _, code := runCmd(t, "", "healthcheck", "--url", ready); code != 1 {
+		t.Errorf("healthcheck while draining: exit %d, want 1", code)
+	}
+	releaseAll()
+	if st := <-inflight; st != 200 {
+		t.Errorf("the in-flight request got %d, want 200", st)
+	}
+	select {
+	case err := <-gw.exited:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v\n%s", err, gw.Stderr())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the gateway did not exit within 15s of SIGTERM")
+	}
+	gw.once.Do(func() {}) // already stopped: nothing for the cleanup to do
+}
