@@ -8,7 +8,7 @@ GO      ?= go
 # when missing). Grows as the suites that need them land.
 TEST_DEPS ?= redis-server redis-cli nginx caddy chromium node npm
 
-.PHONY: demo build test vet fuzz clean
+.PHONY: demo build test test-deploy vet fuzz clean
 
 demo:
 	$(GO) run ./cmd/gateway demo
@@ -22,6 +22,13 @@ test:
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 14m ./...
+	$(MAKE) test-deploy
+
+# The deployment files' tests (Dockerfile, Kubernetes manifests): a separate
+# module, so BuildKit, kustomize and k8s.io/api stay out of the gateway's
+# go.mod. No Docker engine or cluster needed.
+test-deploy:
+	cd deploy && $(GO) vet ./... && $(GO) test -count=1 -timeout 10m ./...
 
 # Each fuzz target for a bounded time (FUZZTIME, default 30s).
 FUZZTIME ?= 30s
