@@ -3,6 +3,8 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -86,4 +88,74 @@ policy: {default: public}
 		t.Fatal("the gateway did not exit within 15s of SIGTERM")
 	}
 	gw.once.Do(func() {}) // already stopped: nothing for the cleanup to do
+}
+
+// TestHotReload: SIGHUP swaps in a changed policy without a restart; a
+// logout made before the reload stays in force, refresh tokens issued
+// before it still work, and an invalid file is refused while the last good
+// configuration keeps serving.
+func TestHotReload(t *testing.T) {
+	gw, _, cfgFile := sessionGateway(t, "", "tokens: {access_ttl: 1m}\n")
+	base := "http://" + gw.addr
+	original, err := os.ReadFile(cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withAdminRule := strings.Replace(string(original), "    - {path_prefix: /public, access: public}",
+		"    - {path_prefix: /public, access: public}\n    - {path_prefix: /admin, roles_any: [admin]}", 1)
+	writeFile(t, filepath.Dir(cfgFile), filepath.Base(cfgFile), withAdminRule)
+	hup := func() {
+		t.Helper()
+		if err := gw.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitStatus := func(tok string, want int) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			st, code := bearerGet(t, base+"/admin", tok)
+			if st == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET /admin: %d %s, want %d", st, code, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+
+	kept, gone := headerLogin(t, base), headerLogin(t, base)
+	hup()
+	waitStatus(kept.Access, 403) // the new rule is in force
+
+	res, _ := do(t, http.DefaultClient, "POST", base+"/.auth/logout", "", "Authorization", "Bearer "+gone.Access, "X-Auth-Mode", "header")
+	if res.StatusCode != 204 {
+		t.Fatalf("logout: %d", res.StatusCode)
+	}
+	writeFile(t, filepath.Dir(cfgFile), filepath.Base(cfgFile), string(original))
+	hup()
+	waitStatus(kept.Access, 200) // the rule is gone again
+	if st, code := bearerGet(t, base, gone.Access); st != 401 || code != "SESSION_REVOKED" {
+		t.Errorf("a logout from before the reload: %d %s", st, code)
+	}
+	if st, _, body := headerRefresh(t, base, kept.Refresh); st != 200 {
+		t.Errorf("a refresh token from before the reloads: %d %s", st, body)
+	}
+
+	writeFile(t, filepath.Dir(cfgFile), filepath.Base(cfgFile), withAdminRule+"\nfrobnicate: 1\n")
+	hup()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(gw.Stderr(), "reload refused") {
+		if time.Now().After(deadline) {
+			t.Fatalf("an invalid reload was not refused in the log:\n%s", gw.Stderr())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(gw.Stderr(), "frobnicate") {
+		t.Error("the refusal does not name the bad key")
+	}
+	if st, _ := bearerGet(t, base+"/admin", kept.Access); st != 200 {
+		t.Errorf("after a refused reload the last good configuration must keep serving: %d", st)
+	}
 }

@@ -39,6 +39,11 @@ type Options struct {
 	Now func() time.Time
 	// Store keeps sessions. Nil means a new in-memory store.
 	Store session.Store
+	// Previous, on a configuration reload, is the gateway this one
+	// replaces. Its revocation list and mirror carry over (and its refresh
+	// secret, unless session.secret changed), so no revocation, session or
+	// refresh token is lost; pass the same Store.
+	Previous *Gateway
 	// Users returns the current users for login and fresh claims. Nil
 	// means login.users_file is opened (and Gateway.ReloadUsers re-reads
 	// it); with no users file, the login form is off.
@@ -83,6 +88,9 @@ type Gateway struct {
 	userLimit limiter
 	next      http.Handler // the reverse proxy to the upstream
 	draining  atomic.Bool  // set by Drain: readiness is false
+	list      *session.Revocations
+	refresh   *session.RefreshTokens
+	secret    string // session.secret the refresh tokens were keyed with
 
 	// Metrics (metrics.go): nil records none. The gatherer is served at
 	// the admin listener's /metrics; nil makes it a 404.
@@ -140,6 +148,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	}
 	refresh, err := newRefreshTokens(cfg.Session.Secret, store)
 	add(err)
+	if prev := opts.Previous; prev != nil && prev.secret == cfg.Session.Secret {
+		refresh = prev.refresh // a random or store-kept secret carries over
+	}
 	if cfg.Grant.Secret != "" {
 		g.grant = &grantVerifier{key: []byte(cfg.Grant.Secret), maxAge: cfg.Grant.MaxAge, now: now}
 	}
@@ -159,15 +170,19 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	}
 
 	store = g.instrument(opts, store) // metrics.go
-	list := session.NewRevocations(now)
+	g.refresh, g.secret = refresh, cfg.Session.Secret
+	g.list = session.NewRevocations(now)
 	shared, _ := store.(session.RevocationStore)
-	if shared != nil {
+	if prev := opts.Previous; prev != nil {
+		g.list, g.mirror = prev.list, prev.mirror
+	} else if shared != nil {
 		g.mirror = session.NewMirror(session.MirrorOptions{
-			List: list, Source: shared, MaxStaleness: cfg.Store.MaxStaleness,
+			List: g.list, Source: shared, MaxStaleness: cfg.Store.MaxStaleness,
 			Timeout: cfg.Store.Timeout, Now: now, Logger: log, OnSync: g.metrics.Reconciled,
 		})
+		g.metrics.WatchMirror(g.mirror)
 	}
-	g.metrics.WatchMirror(g.mirror)
+	list := g.list
 	g.sessions, err = session.NewManager(session.ManagerOptions{
 		Tokens: tokens, Refresh: refresh, Store: store, Revocations: list,
 		Shared: shared, Mirror: g.mirror, FailOpen: cfg.Store.Unavailable == "allow",
@@ -225,8 +240,8 @@ func newLimiter(c config.RateLimit, now func() time.Time) *ratelimit.Limiter {
 // the gateway then serves, fails closed or open as configured while the
 // mirror is stale, and keeps retrying.
 func (g *Gateway) Start(ctx context.Context) error {
-	if g.mirror == nil {
-		return nil
+	if g.mirror == nil || g.mirror.Started() {
+		return nil // none, or carried over from the previous gateway
 	}
 	return g.mirror.Start(ctx)
 }

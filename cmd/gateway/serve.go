@@ -9,10 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -51,7 +48,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) int {
 	defer closeStore.Close()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	gw, err := proxy.New(cfg, proxy.Options{Logger: log, Store: store, Metrics: reg, Version: buildVersion()})
+	opts := proxy.Options{Logger: log, Store: store, Metrics: reg, Version: buildVersion()}
+	gw, err := proxy.New(cfg, opts)
 	if err != nil {
 		reportProblems(stderr, *path, err)
 		return 1
@@ -61,16 +59,17 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) int {
 		// store answers, like during any other outage.
 		log.Error("session store unreachable at start", "err", err, "store", cfg.Store.Type)
 	}
-	stopReload := reloadOnHangup(gw, log)
+	current := newLive(cfg, gw)
+	stopReload := reloadOnHangup(current, *path, opts, log)
 	defer stopReload()
-	ls := []listener{{"public", cfg.Server, gw}}
+	ls := []listener{{"public", cfg.Server, current}}
 	if cfg.Admin.Listen != "" {
 		admin := cfg.Server
 		admin.Listen = cfg.Admin.Listen
-		ls = append(ls, listener{"admin", admin, gw.AdminHandler(cfg.Admin.Token)})
+		ls = append(ls, listener{"admin", admin, current.adminHandler()})
 	}
 	drain := func() {
-		gw.Drain()
+		current.drain()
 		if d := cfg.Server.DrainDelay; d > 0 {
 			log.Info("draining: readiness is false; closing the listener after the drain delay", "delay", d.String())
 			time.Sleep(d)
@@ -81,29 +80,6 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-// reloadOnHangup re-reads the users file on SIGHUP. A bad file is refused
-// and the old users keep working.
-func reloadOnHangup(gw *proxy.Gateway, log *slog.Logger) (stop func()) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-hup:
-				if err := gw.ReloadUsers(); err != nil {
-					log.Error("reload refused; keeping the previous users", "err", err)
-					continue
-				}
-				log.Info("reloaded users file")
-			case <-done:
-				return
-			}
-		}
-	}()
-	return func() { signal.Stop(hup); close(done) }
 }
 
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
