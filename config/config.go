@@ -285,6 +285,9 @@ type Log struct {
 	Level string `yaml:"level"`
 	// Format is json or text.
 	Format string `yaml:"format"`
+	// Access logs one line per request (method, path, status, duration,
+	// request id; never headers, cookies or query strings).
+	Access bool `yaml:"access"`
 }
 
 // Store says where sessions and revocations are kept.

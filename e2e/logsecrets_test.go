@@ -11,7 +11,7 @@ import (
 // logout, malformed credentials — with debug logging on, then scans the
 // whole log for any of them.
 func TestLogsCarryNoSecrets(t *testing.T) {
-	gw, _, _ := sessionGateway(t, "", "log: {level: debug}\nsession: {refresh_grace: 0s}\n")
+	gw, _, _ := sessionGateway(t, "", "log: {level: debug, access: true}\nsession: {refresh_grace: 0s}\n")
 	base := "http://" + gw.addr
 	secrets := []string{"alice-pw", "wrong-password-xyz"}
 
@@ -33,7 +33,7 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 	gw.stop(t)
 
 	log := gw.Stderr()
-	if !strings.Contains(log, "refresh token reused") || !strings.Contains(log, "login") {
+	if !strings.Contains(log, "refresh token reused") || !strings.Contains(log, "login") || !strings.Contains(log, `"msg":"access"`) {
 		t.Fatalf("the log does not show the flows this test drove:\n%s", log)
 	}
 	for _, sec := range secrets {

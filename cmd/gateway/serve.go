@@ -62,7 +62,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) int {
 	current := newLive(cfg, gw)
 	stopReload := reloadOnHangup(current, *path, opts, log)
 	defer stopReload()
-	ls := []listener{{"public", cfg.Server, current}}
+	var public http.Handler = current
+	if cfg.Log.Access {
+		public = proxy.AccessLog(current, log)
+	}
+	ls := []listener{{"public", cfg.Server, public}}
 	if cfg.Admin.Listen != "" {
 		admin := cfg.Server
 		admin.Listen = cfg.Admin.Listen
