@@ -285,6 +285,9 @@ type Log struct {
 	Level string `yaml:"level"`
 	// Format is json or text.
 	Format string `yaml:"format"`
+	// Debug lists the debug areas switched on: cors, session, refresh,
+	// policy, forwardauth, store. The admin API can switch them at runtime.
+	Debug []string `yaml:"debug"`
 	// Access logs one line per request (method, path, status, duration,
 	// request id; never headers, cookies or query strings).
 	Access bool `yaml:"access"`

@@ -11,7 +11,7 @@ import (
 // logout, malformed credentials — with debug logging on, then scans the
 // whole log for any of them.
 func TestLogsCarryNoSecrets(t *testing.T) {
-	gw, _, _ := sessionGateway(t, "", "log: {level: debug, access: true}\nsession: {refresh_grace: 0s}\n")
+	gw, _, _ := sessionGateway(t, "", "log: {level: debug, access: true, debug: [cors, session, refresh, policy, forwardauth, store]}\nsession: {refresh_grace: 0s}\n")
 	base := "http://" + gw.addr
 	secrets := []string{"alice-pw", "wrong-password-xyz"}
 

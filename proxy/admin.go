@@ -28,6 +28,8 @@ func (g *Gateway) AdminHandler(token string) http.Handler {
 	api := http.NewServeMux()
 	api.HandleFunc("GET /v1/sessions", g.adminListSessions)
 	api.HandleFunc("POST /v1/revoke", g.adminRevoke)
+	api.HandleFunc("GET /v1/debug", g.adminDebug)
+	api.HandleFunc("PUT /v1/debug", g.adminDebug)
 	mux.Handle("/v1/", g.adminAuth(token, api))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		g.writeError(w, r, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "No such admin endpoint."})

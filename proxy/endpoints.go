@@ -84,6 +84,9 @@ func (g *Gateway) authenticate(w http.ResponseWriter, r *http.Request) (session.
 		return res, rerr
 	}
 	g.cookies.Set(w.Header(), session.CookieValue{Access: issued.Access, Refresh: issued.Refresh})
+	if g.debugOn(areaRefresh) {
+		g.debugLog(areaRefresh, "transparent refresh", "session", issued.Principal.SessionID, "user", issued.Principal.Subject)
+	}
 	res.Principal = issued.Principal
 	res.Cookie = &session.CookieValue{Access: issued.Access, Refresh: issued.Refresh}
 	return res, nil
@@ -97,7 +100,9 @@ func (g *Gateway) logRefreshFailure(r *http.Request, err error) {
 		g.log.Warn("refresh token reused: session revoked", "cause", err.Error(), "path", r.URL.Path)
 		return
 	}
-	g.log.Debug("refresh failed", "cause", err.Error())
+	if g.debugOn(areaRefresh) {
+		g.debugLog(areaRefresh, "refresh failed", "cause", err.Error())
+	}
 }
 
 // serveRefresh rotates the refresh token: from the cookie in cookie mode,

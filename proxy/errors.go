@@ -3,6 +3,7 @@ package proxy
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -124,6 +125,9 @@ func (g *Gateway) writeError(w http.ResponseWriter, r *http.Request, e *Error) {
 	log := g.log.With("code", e.Code, "status", e.Status, "method", r.Method, "path", r.URL.Path)
 	if e.Err != nil {
 		log = log.With("cause", e.Err.Error())
+	}
+	if e.Code == CodeStoreUnavailable && g.debugOn(areaStore) {
+		g.debugLog(areaStore, "store unavailable", "cause", fmt.Sprint(e.Err))
 	}
 	if e.Status >= 500 {
 		log.Warn("request failed")

@@ -88,6 +88,7 @@ type Gateway struct {
 	userLimit limiter
 	next      http.Handler // the reverse proxy to the upstream
 	draining  atomic.Bool  // set by Drain: readiness is false
+	debug     *debugAreas  // shared with the gateways of later reloads
 	list      *session.Revocations
 	refresh   *session.RefreshTokens
 	secret    string // session.secret the refresh tokens were keyed with
@@ -112,6 +113,10 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	}
 	g := &Gateway{log: log, now: now, prefix: cfg.AuthPrefix, users: opts.Users}
 	g.headers = newIdentityHeaders(cfg.IdentityHeaders, cfg.Grant.Header)
+	g.debug = &debugAreas{}
+	if opts.Previous != nil {
+		g.debug = opts.Previous.debug
+	}
 
 	var errs []error
 	add := func(err error) {
@@ -165,9 +170,14 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if err != nil || target.Host == "" {
 		add(config.Problem("upstream.url", fmt.Sprintf("%q is not an absolute URL", cfg.Upstream.URL), "use a URL such as http://127.0.0.1:3000"))
 	}
+	bits, err := parseAreas(cfg.Log.Debug)
+	if err != nil {
+		add(config.Problem("log.debug", err.Error(), "use cors, session, refresh, policy, forwardauth or store"))
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	g.debug.bits.Store(bits)
 
 	store = g.instrument(opts, store) // metrics.go
 	g.refresh, g.secret = refresh, cfg.Session.Secret
@@ -268,8 +278,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if cors.IsPreflight(r) {
 		reason := g.co.cors.Preflight(w, r)
 		g.metrics.Preflight(reason == "")
-		if reason != "" {
-			g.log.Debug("cors preflight refused", "origin", r.Header.Get("Origin"), "reason", reason)
+		if reason != "" && g.debugOn(areaCORS) {
+			g.debugLog(areaCORS, "preflight refused", "origin", r.Header.Get("Origin"), "reason", reason)
 		}
 		return
 	}
@@ -303,6 +313,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Method:    r.Method,
 		Principal: res.Principal,
 	})
+	g.explain(r.Method, r.Host, path, res.Bearer, authErr, d)
 	if res.ClearCookie {
 		g.cookies.Clear(w.Header())
 	}
@@ -313,7 +324,6 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.metrics.Allowed(d.Rule)
-	g.log.Debug("allowed", "rule", d.Rule, "access", d.Access.String(), "path", path)
 
 	f := &forward{
 		path:      path,

@@ -102,6 +102,11 @@ func (g *Gateway) serveVerify(w http.ResponseWriter, r *http.Request, ctx *reqCo
 	if res.ClearCookie {
 		g.cookies.Clear(w.Header())
 	}
+	if g.debugOn(areaForwardAuth) {
+		g.debugLog(areaForwardAuth, "verify", "peer", r.RemoteAddr, "method", orig.Method, "host", orig.Host, "path", path,
+			"refresh", refreshMode, "allow", d.Allow, "code", d.Code, "rule", d.Rule)
+	}
+	g.explain(orig.Method, orig.Host, path, res.Bearer, authErr, d)
 	if !d.Allow {
 		e := denial(d, authErr)
 		e.API = loginStatus
