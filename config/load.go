@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -99,31 +98,15 @@ func Parse(data []byte, opts ParseOptions) (*Config, error) {
 // parseDocument parses data into its top-level mapping, or nil when the
 // document is empty (or only comments, or null).
 func parseDocument(data []byte) (*yaml.Node, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, nil
-		}
+	root, err := SingleDocument(data, "the configuration")
+	if err != nil {
 		if bytes.Contains(data, []byte("${")) {
 			// "{" and "}" are flow indicators: [${A}] is a syntax error.
 			return nil, fmt.Errorf("config: %w (inside [...] or {...}, quote values that contain ${VAR})", err)
 		}
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	var next yaml.Node
-	switch err := dec.Decode(&next); {
-	case errors.Is(err, io.EOF):
-	case err != nil:
-		return nil, fmt.Errorf("config: %w", err)
-	default:
-		return nil, fmt.Errorf("config: line %d: a second YAML document (after ---); the configuration is one document", next.Line)
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		return nil, nil
-	}
-	root := doc.Content[0]
-	if isNull(root) {
+	if root == nil {
 		return nil, nil
 	}
 	if root.Kind != yaml.MappingNode {

@@ -1,11 +1,9 @@
 package userfile
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"iter"
 	"slices"
 
@@ -85,26 +83,11 @@ func Parse(data []byte) (*Users, error) {
 // parseDocument parses data into its top-level node, or nil when the
 // document is empty (or only comments, or null).
 func parseDocument(data []byte) (*yaml.Node, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, nil
-		}
+	n, err := config.SingleDocument(data, "a users file")
+	if err != nil {
 		return nil, fmt.Errorf("userfile: %w", err)
 	}
-	var next yaml.Node
-	switch err := dec.Decode(&next); {
-	case errors.Is(err, io.EOF):
-	case err != nil:
-		return nil, fmt.Errorf("userfile: %w", err)
-	default:
-		return nil, fmt.Errorf("userfile: line %d: a second YAML document (after ---); a users file is one document", next.Line)
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || isNull(doc.Content[0]) {
-		return nil, nil
-	}
-	return doc.Content[0], nil
+	return n, nil
 }
 
 // entry is the nodes of one user's keys; nil for a key the entry lacks.
