@@ -329,8 +329,6 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		path:      path,
 		principal: res.Principal,
 		dropAuthz: res.Bearer,
-		trusted:   ctx.trusted,
-		requestID: ctx.id,
 		req:       ctx,
 		in:        r,
 	}

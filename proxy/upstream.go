@@ -21,10 +21,8 @@ import (
 type forward struct {
 	path      string // canonical path: what the policy matched, and what the upstream gets
 	principal *session.Principal
-	dropAuthz bool // the Authorization header was the gateway's to consume
-	trusted   bool // the peer is a trusted proxy
-	requestID string
-	req       *reqContext
+	dropAuthz bool          // the Authorization header was the gateway's to consume
+	req       *reqContext   // request id, trusted peer, client IP
 	in        *http.Request // the client's request, for a grant login
 }
 
@@ -56,7 +54,7 @@ func (g *Gateway) newReverseProxy(target *url.URL, c config.Upstream) *httputil.
 			// Strip before inject: nothing the client said about identity
 			// or its own address survives, in any spelling.
 			g.headers.strip(out.Header)
-			g.trust.setForwarded(pr.In, out.Header, f.trusted)
+			g.trust.setForwarded(pr.In, out.Header, f.req.trusted)
 			g.cookies.StripFrom(out.Header)
 			if f.dropAuthz {
 				out.Header.Del("Authorization")
@@ -64,7 +62,7 @@ func (g *Gateway) newReverseProxy(target *url.URL, c config.Upstream) *httputil.
 			if f.principal != nil {
 				g.headers.inject(out.Header, f.principal)
 			}
-			out.Header.Set(requestIDHeader, f.requestID)
+			out.Header.Set(requestIDHeader, f.req.id)
 			// The upstream serves exactly the path the policy matched.
 			out.URL.Path, out.URL.RawPath = f.path, ""
 			pr.SetURL(target)
