@@ -99,10 +99,9 @@ func (g *Gateway) acceptGrant(res *http.Response) {
 		g.log.Warn("ignored upstream grant", "cause", err.Error())
 		return
 	}
-	hw := headerWriter{res.Header}
 	ctx := *f.req
 	ctx.headerMode = false // a grant arrives on a browser's response: cookie mode
-	issued, err := g.startSession(hw, f.in, &ctx, id, sourceGrant)
+	issued, err := g.startSession(res.Header, f.in, &ctx, id, sourceGrant)
 	if err != nil {
 		g.metrics.Login(metrics.LoginError, metrics.LoginGrant)
 		g.log.Warn("grant login failed", "cause", err.Error())
@@ -111,11 +110,3 @@ func (g *Gateway) acceptGrant(res *http.Response) {
 	g.metrics.Login(metrics.LoginSuccess, metrics.LoginGrant)
 	g.log.Info("login", "user", issued.Principal.Subject, "session", issued.Principal.SessionID, "mode", "grant")
 }
-
-// headerWriter lets code that sets cookies on a ResponseWriter set them on
-// an upstream response's headers instead. Only Header is used.
-type headerWriter struct{ h http.Header }
-
-func (hw headerWriter) Header() http.Header         { return hw.h }
-func (hw headerWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (hw headerWriter) WriteHeader(int)             {}

@@ -105,7 +105,7 @@ func (g *Gateway) login(w http.ResponseWriter, r *http.Request, ctx *reqContext)
 		return
 	}
 	g.userLimit.Reset("user:" + name)
-	issued, err := g.startSession(w, r, ctx, user.Identity(), "users")
+	issued, err := g.startSession(w.Header(), r, ctx, user.Identity(), sourceUsers)
 	if err != nil {
 		fail(authError(err))
 		return
@@ -122,15 +122,16 @@ func (g *Gateway) login(w http.ResponseWriter, r *http.Request, ctx *reqContext)
 }
 
 // startSession discards any session the request already carries (no
-// session fixation), starts a new one and, in cookie mode, sets its cookie.
-func (g *Gateway) startSession(w http.ResponseWriter, r *http.Request, ctx *reqContext, id session.Identity, source string) (session.Issued, error) {
+// session fixation), starts a new one and, in cookie mode, sets its cookie
+// on the response headers h.
+func (g *Gateway) startSession(h http.Header, r *http.Request, ctx *reqContext, id session.Identity, source string) (session.Issued, error) {
 	g.endSession(r, ctx, false)
 	issued, err := g.sessions.Login(r.Context(), id, session.Client{UserAgent: r.UserAgent(), IP: ctx.clientIP, Source: source})
 	if err != nil {
 		return issued, err
 	}
 	if !ctx.headerMode {
-		g.cookies.Set(w.Header(), session.CookieValue{Access: issued.Access, Refresh: issued.Refresh})
+		g.cookies.Set(h, session.CookieValue{Access: issued.Access, Refresh: issued.Refresh})
 	}
 	return issued, nil
 }
