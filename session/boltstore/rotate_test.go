@@ -87,26 +87,6 @@ func TestSubjectPrefix(t *testing.T) {
 	}
 }
 
-func TestCanceledContext(t *testing.T) {
-	s := openTemp(t, Options{})
-	mustCreate(t, s, record("s1", "alice"))
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	rot := session.Rotation{Presented: []byte("wrong"), Next: []byte("next"), Now: base().Add(time.Minute), IdleTimeout: idle}
-	for name, call := range storeCalls(ctx, s, rot) {
-		if err := call(); !errors.Is(err, context.Canceled) || !errors.Is(err, session.ErrStoreUnavailable) {
-			t.Errorf("%s with a canceled context: error %v, want context.Canceled and ErrStoreUnavailable", name, err)
-		}
-	}
-	// Nothing happened: s1 is neither revoked nor joined by s2.
-	if rec, err := s.Get(t.Context(), "s1"); err != nil || rec.Revoked {
-		t.Errorf("Get(s1) = revoked %v, %v; want live", rec.Revoked, err)
-	}
-	if _, err := s.Get(t.Context(), "s2"); !errors.Is(err, session.ErrSessionNotFound) {
-		t.Errorf("Get(s2) error = %v, want ErrSessionNotFound", err)
-	}
-}
-
 func TestClosed(t *testing.T) {
 	s := openTemp(t, Options{})
 	mustCreate(t, s, record("s1", "alice"))

@@ -161,37 +161,6 @@ func TestRotateSubjectChange(t *testing.T) {
 	}
 }
 
-func TestCanceledContext(t *testing.T) {
-	s := New(Options{})
-	mustCreate(t, s, record("s1", "alice"))
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	rot := session.Rotation{
-		Presented: []byte("wrong"), Next: []byte("next"), Now: base().Add(time.Minute), IdleTimeout: idle,
-	}
-	calls := map[string]func() error{
-		"Create":     func() error { return s.Create(ctx, record("s2", "alice")) },
-		"Get":        func() error { _, err := s.Get(ctx, "s1"); return err },
-		"Rotate":     func() error { _, _, err := s.Rotate(ctx, "s1", rot); return err },
-		"Revoke":     func() error { return s.Revoke(ctx, "s1") },
-		"ListUser":   func() error { _, err := s.ListUser(ctx, "alice", base()); return err },
-		"RevokeUser": func() error { _, err := s.RevokeUser(ctx, "alice"); return err },
-	}
-	for name, call := range calls {
-		if err := call(); !errors.Is(err, context.Canceled) || !errors.Is(err, session.ErrStoreUnavailable) {
-			t.Errorf("%s with a canceled context: error %v, want context.Canceled and ErrStoreUnavailable", name, err)
-		}
-	}
-	// Nothing happened: s1 is neither revoked (by Revoke, RevokeUser or
-	// the wrong hash) nor joined by s2.
-	if rec, err := s.Get(t.Context(), "s1"); err != nil || rec.Revoked {
-		t.Errorf("Get(s1) = revoked %v, %v; want live", rec.Revoked, err)
-	}
-	if _, err := s.Get(t.Context(), "s2"); !errors.Is(err, session.ErrSessionNotFound) {
-		t.Errorf("Get(s2) error = %v, want ErrSessionNotFound", err)
-	}
-}
-
 func TestRejectsCallerBugs(t *testing.T) {
 	ctx := t.Context()
 	s := New(Options{})

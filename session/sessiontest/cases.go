@@ -2,6 +2,7 @@ package sessiontest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -472,4 +473,35 @@ func testCopies(t *testing.T, h *harness) {
 	}
 	scribble(&list[0])
 	checkRecord(t, "Get after changing a record ListUser returned", h.get(id), want)
+}
+
+// testCanceledContext: a call whose context is already done is an
+// infrastructure failure (ErrStoreUnavailable, wrapping the context's
+// error) and changes nothing.
+func testCanceledContext(t *testing.T, h *harness) {
+	c := h.create("alice", nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	rot := session.Rotation{Presented: []byte("wrong"), Next: []byte("next"), Now: base().Add(time.Minute), IdleTimeout: idleTimeout}
+	calls := map[string]func() error{
+		"Create":     func() error { return h.s.Create(ctx, session.Record{ID: session.NewID(), Identity: identity("alice")}) },
+		"Get":        func() error { _, err := h.s.Get(ctx, c.id); return err },
+		"Rotate":     func() error { _, _, err := h.s.Rotate(ctx, c.id, rot); return err },
+		"Revoke":     func() error { return h.s.Revoke(ctx, c.id) },
+		"ListUser":   func() error { _, err := h.s.ListUser(ctx, "alice", base()); return err },
+		"RevokeUser": func() error { _, err := h.s.RevokeUser(ctx, "alice"); return err },
+	}
+	for name, call := range calls {
+		if err := call(); !errors.Is(err, context.Canceled) || !errors.Is(err, session.ErrStoreUnavailable) {
+			t.Errorf("%s with a canceled context: error %v, want context.Canceled and ErrStoreUnavailable", name, err)
+		}
+	}
+	// Nothing happened: the session is neither revoked (by Revoke,
+	// RevokeUser or the wrong hash) nor joined by another.
+	if rec, err := h.s.Get(t.Context(), c.id); err != nil || rec.Revoked {
+		t.Errorf("Get = revoked %v, %v; want live", rec.Revoked, err)
+	}
+	if recs, err := h.s.ListUser(t.Context(), "alice", base()); err != nil || len(recs) != 1 {
+		t.Errorf("ListUser = %d sessions, %v; want only the one created before", len(recs), err)
+	}
 }

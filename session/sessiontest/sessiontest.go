@@ -76,6 +76,7 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"ConcurrentDistinctSessions", testConcurrentDistinct},
 		{"PresentedNeverInChain", testNeverInChain},
 		{"RecordsAreCopies", testCopies},
+		{"CanceledContext", testCanceledContext},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
