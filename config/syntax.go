@@ -6,10 +6,10 @@ import (
 	"strings"
 )
 
-// isToken reports whether s is an RFC 9110 token (section 5.6.2), the
+// IsToken reports whether s is an RFC 9110 token (section 5.6.2), the
 // grammar of header field names, methods and cookie names (RFC 6265
 // section 4.1.1 defers to the same token rule).
-func isToken(s string) bool {
+func IsToken(s string) bool {
 	if s == "" {
 		return false
 	}

@@ -398,7 +398,7 @@ func (v *validator) corsNames(key string, list []string, what, example string) {
 		case s == "*":
 			v.add(field, fmt.Sprintf("list each %s by name, such as %s", what, example),
 				`"*" is not supported: browsers ignore it for requests with cookies`)
-		case !isToken(s):
+		case !IsToken(s):
 			v.add(field, fmt.Sprintf("use a %s such as %s", what, example), "%q is not a %s", s, what)
 		}
 	}

@@ -45,7 +45,7 @@ func (v *validator) cookie(c *Cookie, publicURL string) {
 // (RFC 6265bis section 4.1.3; browsers match the prefixes ignoring case).
 func (v *validator) cookieName(c *Cookie, secure bool) {
 	const field = "cookie.name"
-	if !isToken(c.Name) {
+	if !IsToken(c.Name) {
 		v.add(field, "use letters, digits and - _ . only, such as gatehouse", "%q is not a valid cookie name", c.Name)
 		return
 	}
@@ -138,13 +138,13 @@ func (v *validator) identityHeaders(h *IdentityHeaders, tokenClaims []string) {
 		v.identityHeader(field, h.Claims[claim], used)
 	}
 	for i, p := range h.StripPrefixes {
-		if !isToken(p) {
+		if !IsToken(p) {
 			v.add(fmt.Sprintf("identity_headers.strip_prefixes[%d]", i), `use the start of a header name, such as "X-Auth-"`,
 				"%q is not a header name prefix", p)
 		}
 	}
 	for i, s := range h.Strip {
-		if !isToken(s) {
+		if !IsToken(s) {
 			v.add(fmt.Sprintf("identity_headers.strip[%d]", i), "use a header name, such as X-User-Id", "%q is not a header name", s)
 		}
 	}
@@ -153,7 +153,7 @@ func (v *validator) identityHeaders(h *IdentityHeaders, tokenClaims []string) {
 // identityHeader checks one header the gateway sets. Names are compared
 // in folded form (see foldHeader), the form the proxy strips by.
 func (v *validator) identityHeader(field, name string, used map[string]string) {
-	if !isToken(name) {
+	if !IsToken(name) {
 		v.add(field, "use a header name such as X-Auth-User (letters, digits and -)", "%q is not a header name", name)
 		return
 	}

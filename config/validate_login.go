@@ -21,7 +21,7 @@ func (v *validator) lifecycle(c *Config) {
 	}
 	for i, l := range c.Cookie.Legacy {
 		f := fmt.Sprintf("cookie.legacy[%d]", i)
-		if !isToken(l.Name) {
+		if !IsToken(l.Name) {
 			v.add(f+".name", "give the exact cookie name the old setting used", "%q is not a cookie name", l.Name)
 		}
 		if l.Path != "" && !strings.HasPrefix(l.Path, "/") {
@@ -42,7 +42,7 @@ func (v *validator) lifecycle(c *Config) {
 		}
 	}
 	g := &c.Grant
-	if !isToken(g.Header) {
+	if !IsToken(g.Header) {
 		v.add("grant.header", "use a header name such as Gatehouse-Grant", "%q is not a header name", g.Header)
 	}
 	if g.Secret != "" && len(g.Secret) < 32 {

@@ -50,7 +50,7 @@ func (v *validator) rule(prefix string, r *Rule, tokenClaims []string) {
 		}
 	}
 	for i, m := range r.Methods {
-		if !isToken(m) {
+		if !IsToken(m) {
 			v.add(fmt.Sprintf("%s.methods[%d]", prefix, i), "use an HTTP method such as GET or POST", "%q is not a method", m)
 		}
 	}

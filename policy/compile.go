@@ -216,7 +216,7 @@ func compileMethods(field string, ms []string) (methodMatcher, []error) {
 	var out methodMatcher
 	var errs []error
 	for j, m := range ms {
-		if !isToken(m) {
+		if !config.IsToken(m) {
 			errs = append(errs, config.Problemf(field+"["+strconv.Itoa(j)+"]",
 				"list one method per entry, as in [GET, POST]", "%q is not a method name", m))
 			continue
@@ -229,24 +229,6 @@ func compileMethods(field string, ms []string) (methodMatcher, []error) {
 		out = append(out, "HEAD")
 	}
 	return out, errs
-}
-
-// isToken reports whether s is an RFC 9110 token (section 5.6.2), the
-// syntax of a method.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // requirementsOn reports roles and claims on a public or deny rule. They

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/policy"
 	"github.com/gatehouse/gatehouse/proxy/cors"
 	"github.com/gatehouse/gatehouse/session"
@@ -136,7 +137,7 @@ func originalRequest(r *http.Request) (*http.Request, error) {
 	if method == "" {
 		method = http.MethodGet
 	}
-	if !validMethod(method) {
+	if len(method) > 32 || !config.IsToken(method) {
 		return nil, fmt.Errorf("forwarded method %q", method)
 	}
 	host := h.Get("X-Forwarded-Host")
@@ -178,18 +179,4 @@ func firstOf(h http.Header, names ...string) string {
 		}
 	}
 	return ""
-}
-
-// validMethod reports whether m is an HTTP token (RFC 9110 section 9.1).
-func validMethod(m string) bool {
-	if m == "" || len(m) > 32 {
-		return false
-	}
-	for i := 0; i < len(m); i++ {
-		c := m[i]
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
 }

@@ -3,6 +3,8 @@ package cors
 import (
 	"net/http"
 	"strings"
+
+	"github.com/gatehouse/gatehouse/config"
 )
 
 // IsPreflight reports whether r is a CORS-preflight request: OPTIONS with
@@ -60,7 +62,7 @@ func (p *Policy) decide(origin, method string, requestHeaders []string) (allowHe
 	if !p.Allowed(origin) {
 		return "", "origin not allowed"
 	}
-	if !isToken(method) {
+	if !config.IsToken(method) {
 		return "", "malformed Access-Control-Request-Method"
 	}
 	if _, ok := p.methods[method]; !ok {
@@ -76,7 +78,7 @@ func (p *Policy) decide(origin, method string, requestHeaders []string) (allowHe
 			if name == "" {
 				continue
 			}
-			if !isToken(name) {
+			if !config.IsToken(name) {
 				return "", "malformed Access-Control-Request-Headers"
 			}
 			canonical, ok := p.headers[strings.ToLower(name)]
@@ -87,22 +89,4 @@ func (p *Policy) decide(origin, method string, requestHeaders []string) (allowHe
 		}
 	}
 	return strings.Join(allowed, ", "), ""
-}
-
-// isToken reports whether s is an RFC 9110 token (section 5.6.2), the
-// grammar of methods and header names.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := range len(s) {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
