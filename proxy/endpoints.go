@@ -11,11 +11,12 @@ import (
 )
 
 // reqContext is what the gateway learns about a request before deciding.
+// The client IP (through trusted proxies) is computed only where it is
+// needed — login limits and new sessions — not on every request.
 type reqContext struct {
 	id         string
-	trusted    bool   // the peer is a trusted proxy
-	clientIP   string // the client, through trusted proxies
-	headerMode bool   // X-Auth-Mode: header — tokens in bodies, never cookies
+	trusted    bool // the peer is a trusted proxy
+	headerMode bool // X-Auth-Mode: header — tokens in bodies, never cookies
 }
 
 // serveAuth answers the gateway's own endpoints under the auth prefix.

@@ -270,7 +270,6 @@ func (g *Gateway) ReloadUsers() error {
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := &reqContext{trusted: g.trust.trusted(r)}
 	ctx.id = requestID(r, ctx.trusted)
-	ctx.clientIP = g.trust.clientIP(r, ctx.trusted)
 	ctx.headerMode = strings.EqualFold(r.Header.Get("X-Auth-Mode"), "header")
 	w.Header().Set(requestIDHeader, ctx.id)
 

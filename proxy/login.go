@@ -87,7 +87,7 @@ func (g *Gateway) login(w http.ResponseWriter, r *http.Request, ctx *reqContext)
 	for _, lim := range []struct {
 		l   limiter
 		key string
-	}{{g.ipLimit, "ip:" + ctx.clientIP}, {g.userLimit, "user:" + name}} {
+	}{{g.ipLimit, "ip:" + g.trust.clientIP(r, ctx.trusted)}, {g.userLimit, "user:" + name}} {
 		if ok, retry := lim.l.Allow(lim.key); !ok {
 			secs := int(math.Ceil(retry.Seconds()))
 			w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
@@ -126,7 +126,7 @@ func (g *Gateway) login(w http.ResponseWriter, r *http.Request, ctx *reqContext)
 // on the response headers h.
 func (g *Gateway) startSession(h http.Header, r *http.Request, ctx *reqContext, id session.Identity, source string) (session.Issued, error) {
 	g.endSession(r, ctx, false)
-	issued, err := g.sessions.Login(r.Context(), id, session.Client{UserAgent: r.UserAgent(), IP: ctx.clientIP, Source: source})
+	issued, err := g.sessions.Login(r.Context(), id, session.Client{UserAgent: r.UserAgent(), IP: g.trust.clientIP(r, ctx.trusted), Source: source})
 	if err != nil {
 		return issued, err
 	}
