@@ -18,9 +18,15 @@ type Config struct {
 	// AuthPrefix is the path under which the gateway serves its own
 	// endpoints (login, refresh, logout, session, verify, jwks.json).
 	AuthPrefix string `yaml:"auth_prefix"`
-	// Upstream is the default application every authorized request is
-	// proxied to.
+	// Upstream is the default application: authorized requests whose rule
+	// names no upstream are proxied to it. Its URL may be empty when every
+	// rule that lets requests through names an upstream; a request routed
+	// nowhere is answered 404 NO_ROUTE.
 	Upstream Upstream `yaml:"upstream"`
+	// Upstreams are further applications, by name; a route rule sends its
+	// requests to one with upstream: NAME. Each entry has the settings of
+	// Upstream and starts from the same defaults.
+	Upstreams map[string]Upstream `yaml:"upstreams"`
 	// TrustedProxies lists the CIDRs (or single IPs) of peers whose
 	// X-Forwarded-*, Forwarded and X-Real-IP headers are believed. Empty
 	// means no peer is trusted.
@@ -49,9 +55,18 @@ type Config struct {
 	Policy Policy `yaml:"policy"`
 	// Login configures the built-in login page and its users file.
 	Login Login `yaml:"login"`
+	// OIDC configures sign-in through OpenID Connect providers.
+	OIDC OIDC `yaml:"oidc"`
 	// Grant configures upstream-grant login, for legacy apps that keep
 	// their own login form.
 	Grant Grant `yaml:"grant"`
+	// Issuers are external token issuers whose bearer tokens are
+	// accepted (see Issuer).
+	Issuers []Issuer `yaml:"issuers"`
+	// ExternalTokens holds the settings shared by all Issuers.
+	ExternalTokens ExternalTokens `yaml:"external_tokens"`
+	// Assertion configures the signed identity assertion header.
+	Assertion Assertion `yaml:"assertion"`
 	// Log configures structured logging.
 	Log Log `yaml:"log"`
 }
@@ -94,6 +109,11 @@ type Upstream struct {
 	IdleConnTimeout time.Duration `yaml:"idle_conn_timeout"`
 	// MaxIdleConnsPerHost is the size of the idle connection pool.
 	MaxIdleConnsPerHost int `yaml:"max_idle_conns_per_host"`
+	// TLS configures https connections to the upstream.
+	TLS UpstreamTLS `yaml:"tls"`
+	// HTTP2 speaks HTTP/2 to the upstream: over TLS for https, with prior
+	// knowledge (h2c) for http. The upstream must support it.
+	HTTP2 bool `yaml:"http2"`
 }
 
 // Tokens configures the gateway's own access tokens (JWTs).
@@ -115,6 +135,10 @@ type Tokens struct {
 	// available to identity headers). Keep it short: the token travels in
 	// a cookie.
 	Claims []string `yaml:"claims"`
+	// VerifyCacheSize is how many verified access tokens are kept, so a
+	// token seen before skips its signature check (revocation is still
+	// checked every time). 0 turns the cache off.
+	VerifyCacheSize int `yaml:"verify_cache_size"`
 }
 
 // Key is one signing or verification key.
@@ -199,6 +223,10 @@ type Login struct {
 	// RedirectOrigins are the absolute origins (https://app.example.com)
 	// a return URL (rd) may point to, besides relative paths on this host.
 	RedirectOrigins []string `yaml:"redirect_origins"`
+	// Form shows the username and password form on the login page and
+	// accepts POST <auth_prefix>/login. false leaves only the OIDC
+	// providers.
+	Form bool `yaml:"form"`
 	// PerIP and PerUser limit login attempts.
 	PerIP   RateLimit `yaml:"per_ip"`
 	PerUser RateLimit `yaml:"per_user"`
@@ -277,6 +305,38 @@ type Rule struct {
 	RolesAll []string `yaml:"roles_all"`
 	// Claims requires these claim values (email_verified: true).
 	Claims map[string]any `yaml:"claims"`
+
+	// The route options below say where an allowed request goes and how
+	// (docs/routing.md). Empty means the top-level setting.
+
+	// Upstream names an entry of upstreams. Empty means the default
+	// upstream.
+	Upstream string `yaml:"upstream"`
+	// StripPrefix is removed from the path before proxying ("/legacy"
+	// sends /legacy/x as /x); the upstream receives it in
+	// X-Forwarded-Prefix. Every path the rule matches must start with it.
+	StripPrefix string `yaml:"strip_prefix"`
+	// RewriteRedirects puts StripPrefix back in front of the upstream's
+	// Location headers and Set-Cookie paths, for apps that assume they
+	// live at "/".
+	RewriteRedirects bool `yaml:"rewrite_redirects"`
+	// PassAuthorization forwards the client's Authorization header even
+	// when the gateway consumed the bearer token in it.
+	PassAuthorization bool `yaml:"pass_authorization"`
+	// ForwardAuthRefresh is the forward-auth refresh mode for requests
+	// this rule matches (inline, redirect or deny), overriding the verify
+	// URL's refresh parameter.
+	ForwardAuthRefresh string `yaml:"forward_auth_refresh"`
+	// AssertionAudience is the aud of the identity assertion sent to this
+	// rule's upstream, instead of assertion.audience (whose default is the
+	// origin of the rule's upstream).
+	AssertionAudience string `yaml:"assertion_audience"`
+	// CORS, when set, replaces the top-level cors block for this rule's
+	// requests; keys it omits take their defaults, not the top level's.
+	CORS *CORS `yaml:"cors"`
+	// IdentityHeaders renames identity headers for this rule's upstream
+	// and adds fixed request headers.
+	IdentityHeaders *RouteHeaders `yaml:"identity_headers"`
 }
 
 // Log configures structured logging.

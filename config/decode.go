@@ -78,6 +78,15 @@ func (d *decoder) decode(path string, n *yaml.Node, out reflect.Value) {
 		d.duration(path, n, out)
 	case t.Kind() == reflect.Struct:
 		d.mapping(path, n, out)
+	case isStructPointer(t):
+		// An optional block (a rule's cors): present means set, starting
+		// from its defaults.
+		v := reflect.New(t.Elem())
+		v.Elem().Set(entryDefault(t.Elem()))
+		d.mapping(path, n, v.Elem())
+		out.Set(v)
+	case isStructMap(t):
+		d.structMap(path, n, out)
 	case isStructList(t):
 		d.list(path, n, out)
 	default:
@@ -225,6 +234,37 @@ func (d *decoder) list(path string, n *yaml.Node, out reflect.Value) {
 		d.decode(fmt.Sprintf("%s[%d]", path, i), e, s.Index(i))
 	}
 	out.Set(s)
+}
+
+// structMap decodes a mapping of names to fixed-schema mappings
+// (upstreams); it replaces the default. Each entry starts from
+// entryDefault, so an entry has the same defaults as its single form.
+func (d *decoder) structMap(path string, n *yaml.Node, out reflect.Value) {
+	if n.Kind != yaml.MappingNode {
+		d.typeError(path, n, out.Type(), nil)
+		return
+	}
+	m := reflect.MakeMapWithSize(out.Type(), len(n.Content)/2)
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode || isMergeKey(k) {
+			d.problems.add(k.Line, path, "write each name as a plain key", "a key must be a name, not %s", describeNode(k))
+			continue
+		}
+		p := joinPath(path, k.Value)
+		if first, dup := seen[k.Value]; dup {
+			d.problems.add(k.Line, p, "remove one of them", "key %q is repeated (first set at line %d)", k.Value, first)
+			continue
+		}
+		seen[k.Value] = k.Line
+		d.lines[p] = k.Line
+		e := reflect.New(out.Type().Elem()).Elem()
+		e.Set(entryDefault(e.Type()))
+		d.decode(p, v, e)
+		m.SetMapIndex(reflect.ValueOf(k.Value), e)
+	}
+	out.Set(m)
 }
 
 // duration parses a Go duration ("30s", "1h30m", "0").

@@ -112,6 +112,10 @@ func valueAt(t *testing.T, v reflect.Value, path string) reflect.Value {
 	t.Helper()
 	for key := range strings.SplitSeq(path, ".") {
 		key, list := strings.CutSuffix(key, "[]")
+		if key == mapEntryKey && isStructMap(v.Type()) {
+			v = entryDefault(v.Type().Elem())
+			continue
+		}
 		found := false
 		for _, f := range schemaFields(v.Type()) {
 			if f.key == key {
@@ -121,6 +125,9 @@ func valueAt(t *testing.T, v reflect.Value, path string) reflect.Value {
 		}
 		if !found {
 			t.Fatalf("no key %q in %s", key, path)
+		}
+		if isStructPointer(v.Type()) {
+			v = entryDefault(v.Type().Elem())
 		}
 		if list {
 			v = reflect.New(v.Type().Elem()).Elem()

@@ -40,6 +40,10 @@ func (c *Config) fileFields() []fileField {
 			fileField{p + "secret", p + "secret_file", &k.Secret, &k.SecretFile, true},
 		)
 	}
+	for i := range c.OIDC.Providers {
+		p, f := &c.OIDC.Providers[i], fmt.Sprintf("oidc.providers[%d].", i)
+		out = append(out, fileField{f + "client_secret", f + "client_secret_file", &p.ClientSecret, &p.ClientSecretFile, true})
+	}
 	out = append(out,
 		fileField{"session.secret", "session.secret_file", &c.Session.Secret, &c.Session.SecretFile, true},
 		fileField{"grant.secret", "grant.secret_file", &c.Grant.Secret, &c.Grant.SecretFile, true},

@@ -21,6 +21,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte(validYAML))
+	f.Add([]byte(routesYAML))
 	f.Add([]byte("cookie: {same_sit: lax}\nkeys: [{secret: \"$${X}\"}]\n"))
 	f.Add([]byte("a: &a [*a]\nserver: *a\n"))
 

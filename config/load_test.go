@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -294,11 +295,19 @@ func TestLoad(t *testing.T) {
 	if len(c.Keys) != 2 || !strings.Contains(c.Keys[0].PrivateKey, "PRIVATE KEY") || !strings.Contains(c.Keys[1].PublicKey, "PUBLIC KEY") {
 		t.Errorf("key files not read: %+v", c.Keys)
 	}
+	if c.Tokens.VerifyCacheSize != 8192 || c.Upstream.HTTP2 || c.Upstream.MaxIdleConnsPerHost != 64 {
+		t.Errorf("tokens.verify_cache_size %d, upstream.http2 %v, max_idle_conns_per_host %d: want 8192, false, 64",
+			c.Tokens.VerifyCacheSize, c.Upstream.HTTP2, c.Upstream.MaxIdleConnsPerHost)
+	}
 	if c.Keys[0].PrivateKeyFile != "signing.pem" {
 		t.Errorf("private_key_file = %q, want it kept", c.Keys[0].PrivateKeyFile)
 	}
 	if len(c.Policy.Rules) != 5 || c.Policy.Rules[2].Claims["email_verified"] != true {
 		t.Errorf("rules = %+v", c.Policy.Rules)
+	}
+	if p := c.OIDC.Providers; len(p) != 1 || !slices.Equal(p[0].Claims.Roles, []string{"realm_access.roles", "groups"}) ||
+		!p[0].Require.EmailVerified || !p[0].Recheck || c.OIDC.StateTTL != 5*time.Minute || c.OIDC.Timeout != 10*time.Second {
+		t.Errorf("oidc = %+v", c.OIDC)
 	}
 	if c.Server.ReadHeaderTimeout != 5*time.Second || c.Session.AbsoluteLifetime != 168*time.Hour {
 		t.Errorf("durations: %+v %+v", c.Server, c.Session)

@@ -55,6 +55,22 @@ func isStructList(t reflect.Type) bool {
 	return t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct
 }
 
+// isStructPointer reports whether t points to a fixed-schema mapping: an
+// optional block such as a rule's cors.
+func isStructPointer(t reflect.Type) bool {
+	return t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct
+}
+
+// isStructMap reports whether t maps names to fixed-schema mappings
+// (upstreams).
+func isStructMap(t reflect.Type) bool {
+	return t.Kind() == reflect.Map && t.Key().Kind() == reflect.String && t.Elem().Kind() == reflect.Struct
+}
+
+// mapEntryKey stands for an entry's name in the paths of keyPaths:
+// "upstreams.<name>.url".
+const mapEntryKey = "<name>"
+
 // keyPaths returns the full YAML path of every key reachable from struct
 // type t, in the notation of docs/configuration.md: "server.listen",
 // "keys[].alg". Lists of mappings appear themselves ("keys") and through
@@ -66,6 +82,11 @@ func keyPaths(t reflect.Type, prefix string) []string {
 		switch {
 		case f.typ.Kind() == reflect.Struct && !isDuration(f.typ):
 			out = append(out, keyPaths(f.typ, p)...)
+		case isStructPointer(f.typ):
+			out = append(out, keyPaths(f.typ.Elem(), p)...)
+		case isStructMap(f.typ):
+			out = append(out, p)
+			out = append(out, keyPaths(f.typ.Elem(), p+"."+mapEntryKey)...)
 		case isStructList(f.typ):
 			out = append(out, p)
 			out = append(out, keyPaths(f.typ.Elem(), p+"[]")...)
@@ -102,6 +123,8 @@ func describeType(t reflect.Type) string {
 		return "a mapping"
 	case isStructList(t):
 		return "a list of mappings"
+	case isStructMap(t):
+		return "a mapping of names to mappings"
 	case t.Kind() == reflect.Slice:
 		return "a list of " + strings.TrimPrefix(describeType(t.Elem()), "a ") + "s"
 	case t.Kind() == reflect.Map && t.Elem().Kind() == reflect.String:
@@ -130,6 +153,8 @@ func typeFix(t reflect.Type) string {
 	case isStructList(t):
 		return "use a list of mappings (each entry starts with \"- \"), with keys: " +
 			strings.Join(schemaKeys(t.Elem()), ", ")
+	case isStructMap(t):
+		return "use a mapping of names to mappings, with keys: " + strings.Join(schemaKeys(t.Elem()), ", ")
 	case t.Kind() == reflect.Slice:
 		return "use a list, such as [a, b]"
 	case t.Kind() == reflect.Map:

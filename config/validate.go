@@ -24,7 +24,7 @@ func (c *Config) Validate() error {
 	v.server(&c.Server)
 	v.publicURL(c.PublicURL)
 	v.authPrefix(c.AuthPrefix)
-	v.upstream(&c.Upstream)
+	v.upstreams(c)
 	v.trustedProxies(c.TrustedProxies)
 	v.tokens(&c.Tokens)
 	v.keys(c.Keys, c.Tokens.SigningKey)
@@ -32,9 +32,15 @@ func (c *Config) Validate() error {
 	v.cookie(&c.Cookie, c.PublicURL)
 	v.identityHeaders(&c.IdentityHeaders, c.Tokens.Claims)
 	v.policy(&c.Policy, c.Tokens.Claims)
+	for i := range c.Policy.Rules {
+		v.routeOptions(fmt.Sprintf("policy.rules[%d]", i), &c.Policy.Rules[i], c)
+	}
 	v.lifecycle(c)
+	v.oidc(c)
 	v.store(c)
 	v.cors(&c.CORS)
+	v.issuers(c)
+	v.assertion(c)
 	v.log(&c.Log)
 	return errors.Join(v.errs...)
 }
@@ -188,21 +194,6 @@ func (v *validator) authPrefix(p string) {
 		v.add(field, fix, "%q has an empty, \".\" or \"..\" segment", p)
 	case hasControl(p):
 		v.add(field, fix, "%q contains spaces or control characters", p)
-	}
-}
-
-// upstream checks the application address and transport limits.
-func (v *validator) upstream(u *Upstream) {
-	if u.URL == "" {
-		v.add("upstream.url", "set upstream.url to your app's address, e.g. http://127.0.0.1:3000", "is required")
-	} else {
-		v.httpURL("upstream.url", u.URL, "http://127.0.0.1:3000")
-	}
-	v.atLeast("upstream.dial_timeout", u.DialTimeout, 0, "use 0 for no limit, or a positive duration")
-	v.atLeast("upstream.response_header_timeout", u.ResponseHeaderTimeout, 0, "use 0 for no limit, or a positive duration")
-	v.atLeast("upstream.idle_conn_timeout", u.IdleConnTimeout, 0, "use 0 to keep idle connections, or a positive duration")
-	if u.MaxIdleConnsPerHost < 0 {
-		v.add("upstream.max_idle_conns_per_host", "use 0 for Go's default, or a positive number", "must not be negative, got %d", u.MaxIdleConnsPerHost)
 	}
 }
 

@@ -263,19 +263,23 @@ const corsFixOrigins = "list the origins that may call the app, such as https://
 	"or a pattern under a domain you control, such as https://*.example.com"
 
 // cors checks the cors section and returns what is valid of it.
-func (v *validator) cors(c *CORS) CORSRules {
+func (v *validator) cors(c *CORS) CORSRules { return v.corsAt("cors", c) }
+
+// corsAt checks a cors block whose YAML path is prefix ("cors", or
+// "policy.rules[2].cors") and returns what is valid of it.
+func (v *validator) corsAt(prefix string, c *CORS) CORSRules {
 	var rules CORSRules
 	credentials := c.CredentialsAllowed()
 	seen := map[string]int{} // canonical form -> index
 	for i, s := range c.AllowedOrigins {
-		field := fmt.Sprintf("cors.allowed_origins[%d]", i)
+		field := fmt.Sprintf("%s.allowed_origins[%d]", prefix, i)
 		o, ok := v.allowedOrigin(field, s, credentials)
 		if !ok {
 			continue
 		}
 		key := o.String()
 		if j, dup := seen[key]; dup {
-			v.add(field, "remove one of them", "%q is the same origin as cors.allowed_origins[%d]", s, j)
+			v.add(field, "remove one of them", "%q is the same origin as %s.allowed_origins[%d]", s, prefix, j)
 			continue
 		}
 		seen[key] = i
@@ -286,12 +290,12 @@ func (v *validator) cors(c *CORS) CORSRules {
 		}
 		rules.Origins = append(rules.Origins, o)
 	}
-	v.corsNames("cors.allowed_methods", c.AllowedMethods, "method", "PATCH")
-	v.corsNames("cors.allowed_headers", c.AllowedHeaders, "header name", "X-Csrf-Token")
-	v.corsNames("cors.exposed_headers", c.ExposedHeaders, "header name", "X-Total-Count")
+	v.corsNames(prefix+".allowed_methods", c.AllowedMethods, "method", "PATCH")
+	v.corsNames(prefix+".allowed_headers", c.AllowedHeaders, "header name", "X-Csrf-Token")
+	v.corsNames(prefix+".exposed_headers", c.ExposedHeaders, "header name", "X-Total-Count")
 	// Browsers cap the preflight cache anyway (Chromium at 2h, Firefox at
 	// 24h); a longer value only delays a policy change.
-	v.between("cors.max_age", c.MaxAge, 0, 24*time.Hour)
+	v.between(prefix+".max_age", c.MaxAge, 0, 24*time.Hour)
 	return rules
 }
 

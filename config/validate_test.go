@@ -145,6 +145,8 @@ func TestValidateRejects(t *testing.T) {
 		{"leeway long", func(c *Config) { c.Tokens.Leeway = 10 * time.Minute }, "tokens.leeway", "between 0s and 5m", 0},
 		{"max_token_bytes small", func(c *Config) { c.Tokens.MaxTokenBytes = 100 }, "tokens.max_token_bytes", "between 512 and 65536", 0},
 		{"max_token_bytes large", func(c *Config) { c.Tokens.MaxTokenBytes = 1 << 20 }, "tokens.max_token_bytes", "between 512 and 65536", 0},
+		{"verify_cache_size negative", func(c *Config) { c.Tokens.VerifyCacheSize = -1 }, "tokens.verify_cache_size", "between 0 and 1000000", 0},
+		{"verify_cache_size huge", func(c *Config) { c.Tokens.VerifyCacheSize = 2_000_000 }, "tokens.verify_cache_size", "between 0 and 1000000", 0},
 		{"claim empty", func(c *Config) { c.Tokens.Claims = []string{""} }, "tokens.claims[0]", "empty", 0},
 		{"claim reserved", func(c *Config) { c.Tokens.Claims = []string{"team", "roles"} }, "tokens.claims[1]", "reserved claim", 0},
 		{"claim duplicate", func(c *Config) { c.Tokens.Claims = []string{"team", "team"} }, "tokens.claims[1]", "already listed", 0},

@@ -40,6 +40,10 @@ func (v *validator) tokens(t *Tokens) {
 		v.add("tokens.max_token_bytes", "use a size from 512 to 65536 (the default is 4096)",
 			"must be between 512 and 65536, got %d", t.MaxTokenBytes)
 	}
+	if t.VerifyCacheSize < 0 || t.VerifyCacheSize > 1_000_000 {
+		v.add("tokens.verify_cache_size", "use 0 (off) or a size up to 1000000; each entry costs about 1.5 KB (the default is 4096)",
+			"must be between 0 and 1000000, got %d", t.VerifyCacheSize)
+	}
 	seen := map[string]int{}
 	for i, c := range t.Claims {
 		field := fmt.Sprintf("tokens.claims[%d]", i)

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/e2etest"
 )
 
 // TestBrowser proves CORS, cookies, CSRF protection and refresh in real
@@ -25,19 +27,7 @@ import (
 func TestBrowser(t *testing.T) {
 	node, chromium := browserTools(t)
 
-	// The upstream answers with the identity it was given and a custom
-	// header that scripts may read only because cors.exposed_headers
-	// lists it.
-	up := &upstream{}
-	up.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		up.mu.Lock()
-		up.reqs = append(up.reqs, r.Clone(r.Context()))
-		up.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-App-Version", "7")
-		json.NewEncoder(w).Encode(map[string]string{"user": r.Header.Get("X-Auth-User"), "path": r.URL.Path})
-	}))
-	t.Cleanup(up.Close)
+	up := identityUpstream(t)
 
 	spa := staticSite(t)  // in cors.allowed_origins
 	evil := staticSite(t) // same site (localhost), not in the list
@@ -211,36 +201,34 @@ func checkCSRFForm(t *testing.T, out browserResult, up *upstream) {
 	}
 }
 
+// identityUpstream is an app that records every request and answers with
+// the identity it was given, as JSON {"user", "path"}, and a custom header
+// (X-App-Version) that scripts may read only when cors.exposed_headers
+// lists it.
+func identityUpstream(t *testing.T) *upstream {
+	t.Helper()
+	up := &upstream{}
+	up.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		up.mu.Lock()
+		up.reqs = append(up.reqs, r.Clone(r.Context()))
+		up.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-App-Version", "7")
+		json.NewEncoder(w).Encode(map[string]string{"user": r.Header.Get("X-Auth-User"), "path": r.URL.Path})
+	}))
+	t.Cleanup(up.Close)
+	return up
+}
+
 // browserTools returns the paths of node and Chromium, having installed the
 // scripts' dependencies. Without the tools the test is skipped, except in
 // CI, where a skipped test would be a false pass.
 func browserTools(t *testing.T) (node, chromium string) {
 	t.Helper()
-	missing := func(what string) {
-		msg := what + " not found; install with `apt-get install chromium nodejs npm` (never `npx playwright install`)"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		missing("chromium")
-	}
-	if node, err = exec.LookPath("node"); err != nil {
-		missing("node")
-	}
-	if _, err := os.Stat(filepath.Join("browser", "node_modules", "playwright-core")); err != nil {
-		npm, err := exec.LookPath("npm")
-		if err != nil {
-			missing("npm")
-		}
-		cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund")
-		cmd.Dir = "browser"
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("npm ci in e2e/browser: %v\n%s", err, out)
-		}
-	}
+	const install = "`apt-get install chromium nodejs npm` (never `npx playwright install`)"
+	chromium = e2etest.FindProgram(t, "chromium", install)
+	node = e2etest.FindProgram(t, "node", install)
+	e2etest.NodeModules(t, "browser", "playwright-core", install)
 	return node, chromium
 }
 
@@ -288,7 +276,7 @@ cors:
   allowed_origins: [%q]
   exposed_headers: [X-App-Version]
 `, upstreamURL, keygen(t, dir, "EdDSA"), ttl, users, spa))
-	return localhost(start(t, "serve", "--config", cfg).addr)
+	return localhost(start(t, "serve", "--config", cfg).Addr)
 }
 
 // localhost turns 127.0.0.1:PORT into http://localhost:PORT.

@@ -1,21 +1,20 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"html"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/e2etest"
 )
 
 // Forward-auth: nginx (auth_request) and Caddy (forward_auth) in front of
@@ -37,9 +36,9 @@ type faRecipe struct {
 	docValues map[string]string
 	// testValues are the placeholder values the test runs with.
 	testValues func(gateway, app string, port int) map[string]string
-	// start writes the proxy's configuration (recipe included) into dir
-	// and returns the command that runs it in the foreground.
-	start func(t *testing.T, bin, dir, recipe string) *exec.Cmd
+	// start runs the proxy with the recipe until the test ends, once it
+	// accepts connections on addr (where the recipe listens).
+	start func(t testing.TB, bin, recipe, addr string)
 	// refresh is the gateway's refresh mode the recipe chooses.
 	refresh string
 }
@@ -59,7 +58,7 @@ var faRecipes = []faRecipe{
 				"{{listen}}": "127.0.0.1:" + strconv.Itoa(port), "{{server_name}}": "localhost",
 			}
 		},
-		start:   startNginx,
+		start:   e2etest.StartNginx,
 		refresh: "inline",
 	},
 	{
@@ -76,7 +75,7 @@ var faRecipes = []faRecipe{
 				"{{site}}": "http://127.0.0.1:" + strconv.Itoa(port),
 			}
 		},
-		start:   startCaddy,
+		start:   e2etest.StartCaddy,
 		refresh: "redirect",
 	},
 }
@@ -118,7 +117,7 @@ func TestForwardAuth(t *testing.T) {
 	for _, r := range faRecipes {
 		t.Run(r.name, func(t *testing.T) {
 			t.Parallel()
-			bin := faFind(t, r.name, r.bin)
+			bin := e2etest.FindProgram(t, r.name, "`apt-get install "+r.name+"`", r.bin)
 			e := faSetup(t, r, bin)
 			for _, c := range faCases {
 				t.Run(c.name, func(t *testing.T) { c.run(t, e) })
@@ -130,7 +129,7 @@ func TestForwardAuth(t *testing.T) {
 // faEnv is one proxy in front of one gateway and one app.
 type faEnv struct {
 	recipe faRecipe
-	gw     *proc
+	gw     *e2etest.Proc
 	app    *upstream
 	base   string // the proxy, http://127.0.0.1:port
 }
@@ -192,7 +191,7 @@ var faCases = []struct {
 		req.Header.Set("Accept", "application/json")
 		// Every spelling a framework might read as X-Auth-User (CGI and
 		// many app servers fold "_" and "." into "-", and case).
-		for _, name := range []string{"X-Auth-User", "x-auth-user", "X_Auth_User", "X.Auth.User", "X-Auth_User", "X-Auth-Roles", "X_Auth_Roles", "X-Auth-Email"} {
+		for _, name := range []string{"X-Auth-User", "x-auth-user", "X_Auth_User", "X.Auth.User", "X-Auth_User", "X-Auth-Roles", "X_Auth_Roles", "X-Auth-Email", "X-Auth-Assertion"} {
 			req.Header[name] = []string{"admin"}
 		}
 		res, err := c.Do(req)
@@ -209,6 +208,9 @@ var faCases = []struct {
 		}
 		if got := faFolded(r.Header, "X-Auth-Session"); len(got) != 1 || got[0] == "" {
 			t.Errorf("app saw X-Auth-Session %q, want the session id", got)
+		}
+		if got := faFolded(r.Header, "X-Auth-Assertion"); len(got) != 0 {
+			t.Errorf("app saw the client's X-Auth-Assertion %q (assertions are off here)", got)
 		}
 	}},
 
@@ -304,6 +306,14 @@ var faCases = []struct {
 		c := e.login(t, "alice")
 		first := cookieValue(c, e.base)
 		time.Sleep(2100 * time.Millisecond) // access_ttl 2s, leeway 0
+		// A rule's forward_auth_refresh (deny) wins over the verify URL's
+		// mode: no refresh, the client is told its token expired.
+		strict, strictBody := do(t, c, "GET", e.base+"/strict/x", "", "Accept", "application/json")
+		if strict.StatusCode != 401 || !strings.Contains(strict.Header.Get("WWW-Authenticate"), "expired") || cookieValue(c, e.base) != first {
+			t.Errorf("forward_auth_refresh: deny: %d, WWW-Authenticate %q, cookie rotated %v; want 401 TOKEN_EXPIRED and no refresh\n%s",
+				strict.StatusCode, strict.Header.Get("WWW-Authenticate"), cookieValue(c, e.base) != first, strictBody)
+		}
+		e.notCalled(t, "/strict/x")
 		switch e.recipe.refresh {
 		case "inline": // nginx passes the one Set-Cookie of the refresh
 			res, body := do(t, c, "GET", e.base+"/app/expired", "", "Accept", "application/json")
@@ -351,7 +361,7 @@ var faCases = []struct {
 func TestForwardAuthUntrustedPeer(t *testing.T) {
 	t.Parallel()
 	gw, _ := faGateway(t)
-	verify := "http://" + gw.addr + "/.auth/verify"
+	verify := "http://" + gw.Addr + "/.auth/verify"
 	fwd := []string{"X-Forwarded-Method", "GET", "X-Forwarded-Proto", "http", "X-Forwarded-Host", "app.example.test", "X-Forwarded-Uri", "/app", "Accept", "application/json"}
 
 	from := func(ip string) *http.Client {
@@ -359,7 +369,7 @@ func TestForwardAuthUntrustedPeer(t *testing.T) {
 		return &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
 	}
 	untrusted := from("127.0.0.2")
-	if _, err := untrusted.Get("http://" + gw.addr + "/.auth/jwks.json"); err != nil {
+	if _, err := untrusted.Get("http://" + gw.Addr + "/.auth/jwks.json"); err != nil {
 		t.Skipf("cannot connect from 127.0.0.2 (%v); this case needs the whole 127.0.0.0/8 on loopback", err)
 	}
 
@@ -391,7 +401,7 @@ func TestForwardAuthUntrustedPeer(t *testing.T) {
 // faGateway starts a gateway for forward-auth: users alice (user, with
 // an email) and bob (admin, without one), /admin/** for admins, 2s access
 // tokens, 127.0.0.1 trusted, a cookie the Go jar sends over http.
-func faGateway(t *testing.T) (*proc, *upstream) {
+func faGateway(t *testing.T) (*e2etest.Proc, *upstream) {
 	t.Helper()
 	dir := t.TempDir()
 	app := newUpstream(t)
@@ -414,6 +424,7 @@ login:
 policy:
   rules:
     - {path: /admin/**, roles_any: [admin]}
+    - {path_prefix: /strict, forward_auth_refresh: deny}
 `, app.URL, keygen(t, dir, "EdDSA"), faSPA, users))
 	gw := start(t, "serve", "--config", cfg)
 	t.Cleanup(func() {
@@ -461,138 +472,10 @@ var (
 func faSetup(t *testing.T, r faRecipe, bin string) *faEnv {
 	t.Helper()
 	gw, app := faGateway(t)
-	port := faFreePort(t)
-	dir := t.TempDir()
-	recipe := r.render(t, r.testValues(gw.addr, strings.TrimPrefix(app.URL, "http://"), port))
-	cmd := r.start(t, bin, dir, recipe)
-	faRun(t, r.name, cmd, "127.0.0.1:"+strconv.Itoa(port))
+	port := e2etest.FreePort(t)
+	recipe := r.render(t, r.testValues(gw.Addr, strings.TrimPrefix(app.URL, "http://"), port))
+	r.start(t, bin, recipe, "127.0.0.1:"+strconv.Itoa(port))
 	return &faEnv{recipe: r, gw: gw, app: app, base: "http://127.0.0.1:" + strconv.Itoa(port)}
-}
-
-// startNginx wraps the recipe (an http {} include) in a main configuration
-// that keeps every file nginx writes under dir.
-func startNginx(t *testing.T, bin, dir, recipe string) *exec.Cmd {
-	writeFile(t, dir, "gatehouse.conf", recipe)
-	user := ""
-	if os.Geteuid() == 0 {
-		user = "user root;\n" // workers as root: the temp dir is 0700
-	}
-	writeFile(t, dir, "nginx.conf", user+`worker_processes 1;
-events { worker_connections 256; }
-http {
-    access_log `+dir+`/access.log;
-    client_body_temp_path `+dir+`/client_body;
-    proxy_temp_path `+dir+`/proxy;
-    fastcgi_temp_path `+dir+`/fastcgi;
-    uwsgi_temp_path `+dir+`/uwsgi;
-    scgi_temp_path `+dir+`/scgi;
-    include `+dir+`/gatehouse.conf;
-}
-`)
-	return exec.Command(bin, "-p", dir, "-c", dir+"/nginx.conf",
-		"-g", "daemon off; pid "+dir+"/nginx.pid; error_log stderr;")
-}
-
-// startCaddy puts global options before the recipe: no admin endpoint, no
-// automatic HTTPS, loopback only, state under dir.
-func startCaddy(t *testing.T, bin, dir, recipe string) *exec.Cmd {
-	writeFile(t, dir, "Caddyfile", `{
-	admin off
-	auto_https off
-	default_bind 127.0.0.1
-	storage file_system `+dir+`/data
-}
-
-`+recipe)
-	cmd := exec.Command(bin, "run", "--config", dir+"/Caddyfile", "--adapter", "caddyfile")
-	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir+"/data", "XDG_CONFIG_HOME="+dir+"/config")
-	return cmd
-}
-
-// faRun starts a proxy, waits until addr accepts connections, and stops it
-// (SIGTERM, then SIGKILL) when the test ends; its log is shown on failure.
-func faRun(t *testing.T, name string, cmd *exec.Cmd, addr string) {
-	t.Helper()
-	var mu sync.Mutex
-	var log strings.Builder
-	w := faWriter{&mu, &log}
-	cmd.Stdout, cmd.Stderr = w, w
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // workers go with it
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", name, err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	logText := func() string { mu.Lock(); defer mu.Unlock(); return log.String() }
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-			t.Errorf("%s did not stop within 10s of SIGTERM", name)
-		}
-		if t.Failed() {
-			t.Logf("%s log:\n%s", name, logText())
-		}
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	for {
-		c, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
-		if err == nil {
-			c.Close()
-			return
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("%s exited before listening: %v\n%s", name, err, logText())
-		case <-ctx.Done():
-			t.Fatalf("%s did not listen on %s within 20s\n%s", name, addr, logText())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
-type faWriter struct {
-	mu *sync.Mutex
-	b  *strings.Builder
-}
-
-func (w faWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-// faFind returns the proxy's executable, or skips (fails under CI) when it
-// is not installed.
-func faFind(t *testing.T, name, fallback string) string {
-	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	if _, err := os.Stat(fallback); err == nil {
-		return fallback
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is not installed; CI must run the forward-auth recipes (apt-get install %s)", name, name)
-	}
-	t.Skipf("%s is not installed (apt-get install %s); skipping its forward-auth recipe", name, name)
-	return ""
-}
-
-// faFreePort returns a loopback port that was free a moment ago. The
-// proxies cannot report an ephemeral port the way the gateway does.
-func faFreePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // login signs in through the proxy's /.auth/login (JSON) with a fresh

@@ -61,8 +61,9 @@ func keygen(t *testing.T, dir, alg string) string {
 }
 
 // minter issues tokens with the same key file the gateway was given, the
-// way another gateway replica would.
-func minter(t *testing.T, keyFile, audience string) *session.Tokens {
+// way another gateway replica would, for audience and with tokens.claims
+// claims.
+func minter(t *testing.T, keyFile, audience string, claims ...string) *session.Tokens {
 	t.Helper()
 	pem, err := os.ReadFile(keyFile)
 	if err != nil {
@@ -73,7 +74,7 @@ func minter(t *testing.T, keyFile, audience string) *session.Tokens {
 		t.Fatal(err)
 	}
 	cfg := config.Default().Tokens
-	cfg.Issuer, cfg.Audience = "https://gw.example.test", audience
+	cfg.Issuer, cfg.Audience, cfg.Claims = "https://gw.example.test", audience, claims
 	tk, err := session.NewTokens(cfg, ks, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +107,7 @@ policy:
       roles_any: [admin]
 `, keyFile))
 	gw := start(t, "serve", "--config", cfgFile)
-	base := "http://" + gw.addr
+	base := "http://" + gw.Addr
 	tokens := minter(t, keyFile, "example-app")
 	userTok, _, err := tokens.Mint(session.Identity{Subject: "alice", Roles: []string{"user"}}, "s1")
 	if err != nil {
@@ -235,11 +236,8 @@ func TestServeRefusesBadConfig(t *testing.T) {
 func TestDemo(t *testing.T) {
 	gw := start(t, "demo", "--listen", "127.0.0.1:0")
 	// The demo prints ready-to-use tokens before it listens.
-	m := regexp.MustCompile(`DEMO=(\S+)`).FindStringSubmatch(gw.Stdout())
-	if m == nil {
-		t.Fatalf("demo printed no token:\n%s", gw.Stdout())
-	}
-	req, _ := http.NewRequest("GET", "http://"+gw.addr+"/", nil)
+	m := gw.WaitStdout(t, regexp.MustCompile(`DEMO=(\S+)`))
+	req, _ := http.NewRequest("GET", "http://"+gw.Addr+"/", nil)
 	req.Header.Set("Authorization", "Bearer "+m[1])
 	req.Header.Set("X-Auth-User", "root")
 	res, err := http.DefaultClient.Do(req)
@@ -259,11 +257,11 @@ func TestDemo(t *testing.T) {
 	}
 
 	// And the login works with demo / demo, as the README says.
-	res, b := do(t, http.DefaultClient, "POST", "http://"+gw.addr+"/.auth/login", `{"username":"demo","password":"demo"}`, "X-Auth-Mode", "header")
+	res, b := do(t, http.DefaultClient, "POST", "http://"+gw.Addr+"/.auth/login", `{"username":"demo","password":"demo"}`, "X-Auth-Mode", "header")
 	if res.StatusCode != 200 || !strings.Contains(string(b), `"access_token"`) {
 		t.Errorf("demo login: %d %s", res.StatusCode, b)
 	}
-	res, page := do(t, newClient(t), "GET", "http://"+gw.addr+"/", "", "Accept", "text/html")
+	res, page := do(t, newClient(t), "GET", "http://"+gw.Addr+"/", "", "Accept", "text/html")
 	if res.StatusCode != http.StatusFound || res.Header.Get("Location") != "/.auth/login?rd=%2F" {
 		t.Errorf("demo navigation without a session: %d %q %s", res.StatusCode, res.Header.Get("Location"), page)
 	}

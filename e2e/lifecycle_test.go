@@ -37,23 +37,23 @@ keys: [{private_key_file: %s}]
 policy: {default: public}
 `, slow.URL, keygen(t, dir, "EdDSA")))
 	gw := start(t, "serve", "--config", cfg)
-	ready := "http://" + gw.adminAddr(t) + "/readyz"
+	ready := "http://" + gw.AdminAddr(t) + "/readyz"
 	if _, stderr, code := runCmd(t, "", "healthcheck", "--url", ready); code != 0 {
 		t.Fatalf("healthcheck on a ready gateway: exit %d %s", code, stderr)
 	}
 
 	// Metrics are on the admin listener only.
-	res, body := do(t, http.DefaultClient, "GET", "http://"+gw.adminAddr(t)+"/metrics", "")
+	res, body := do(t, http.DefaultClient, "GET", "http://"+gw.AdminAddr(t)+"/metrics", "")
 	if res.StatusCode != 200 || !strings.Contains(string(body), "gatehouse_build_info") || !strings.Contains(string(body), "go_goroutines") {
 		t.Errorf("admin /metrics: %d", res.StatusCode)
 	}
-	if res, _ := do(t, http.DefaultClient, "GET", "http://"+gw.addr+"/metrics", ""); res.StatusCode == 200 {
+	if res, _ := do(t, http.DefaultClient, "GET", "http://"+gw.Addr+"/metrics", ""); res.StatusCode == 200 {
 		t.Error("the public listener serves /metrics")
 	}
 
 	inflight := make(chan int, 1)
 	go func() {
-		res, err := http.Get("http://" + gw.addr + "/slow")
+		res, err := http.Get("http://" + gw.Addr + "/slow")
 		if err != nil {
 			inflight <- -1
 			return
@@ -67,7 +67,7 @@ policy: {default: public}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the slow request never reached the upstream")
 	}
-	gw.cmd.Process.Signal(syscall.SIGTERM)
+	gw.Signal(syscall.SIGTERM)
 	time.Sleep(200 * time.Millisecond) // inside the 1s drain delay
 	if res, err := http.Get(ready); err != nil || res.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("readyz while draining: %v %v", res, err)
@@ -79,15 +79,13 @@ policy: {default: public}
 	if st := <-inflight; st != 200 {
 		t.Errorf("the in-flight request got %d, want 200", st)
 	}
-	select {
-	case err := <-gw.exited:
-		if err != nil {
-			t.Errorf("exit after SIGTERM: %v\n%s", err, gw.Stderr())
-		}
-	case <-time.After(15 * time.Second):
+	exited, err := gw.Wait(15 * time.Second)
+	if !exited {
 		t.Fatal("the gateway did not exit within 15s of SIGTERM")
 	}
-	gw.once.Do(func() {}) // already stopped: nothing for the cleanup to do
+	if err != nil {
+		t.Errorf("exit after SIGTERM: %v\n%s", err, gw.Stderr())
+	}
 }
 
 // TestHotReload: SIGHUP swaps in a changed policy without a restart; a
@@ -96,7 +94,7 @@ policy: {default: public}
 // configuration keeps serving.
 func TestHotReload(t *testing.T) {
 	gw, _, cfgFile := sessionGateway(t, "", "tokens: {access_ttl: 1m}\n")
-	base := "http://" + gw.addr
+	base := "http://" + gw.Addr
 	original, err := os.ReadFile(cfgFile)
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +104,7 @@ func TestHotReload(t *testing.T) {
 	writeFile(t, filepath.Dir(cfgFile), filepath.Base(cfgFile), withAdminRule)
 	hup := func() {
 		t.Helper()
-		if err := gw.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		if err := gw.Signal(syscall.SIGHUP); err != nil {
 			t.Fatal(err)
 		}
 	}

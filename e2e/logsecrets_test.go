@@ -12,7 +12,7 @@ import (
 // whole log for any of them.
 func TestLogsCarryNoSecrets(t *testing.T) {
 	gw, _, _ := sessionGateway(t, "", "log: {level: debug, access: true, debug: [cors, session, refresh, policy, forwardauth, store]}\nsession: {refresh_grace: 0s}\n")
-	base := "http://" + gw.addr
+	base := "http://" + gw.Addr
 	secrets := []string{"alice-pw", "wrong-password-xyz"}
 
 	do(t, http.DefaultClient, "POST", base+"/.auth/login", `{"username":"alice","password":"wrong-password-xyz"}`)
@@ -30,7 +30,7 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 	secrets = append(secrets, t2.Access, t2.Refresh)
 	headerRefresh(t, base, t1.Refresh) // reuse: logged as a warning
 	do(t, c, "POST", base+"/.auth/logout", "")
-	gw.stop(t)
+	gw.Stop(t)
 
 	log := gw.Stderr()
 	if !strings.Contains(log, "refresh token reused") || !strings.Contains(log, "login") || !strings.Contains(log, `"msg":"access"`) {

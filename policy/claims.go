@@ -1,134 +1,15 @@
 package policy
 
-import (
-	"encoding/json"
-	"math"
-	"strconv"
-)
+import "github.com/gatehouse/gatehouse/internal/claimmatch"
 
-// claimKind is the type of a required claim value.
-type claimKind uint8
-
-const (
-	claimString claimKind = iota
-	claimBool
-	claimNumber
-)
-
-// claimReq is one compiled `claims:` requirement. The required value comes
-// from YAML (bool, int, uint64, float64, string); the principal's comes
-// from a JSON token or the users file (bool, float64, json.Number, string,
-// []any, []string). They are compared by kind, not by Go type.
+// claimReq is one compiled `claims:` requirement of a rule: the claim's
+// name, the required value, and the reasons, built at Compile so that
+// Decide does not allocate.
 type claimReq struct {
 	name string
-	kind claimKind
-	s    string
-	b    bool
-	f    float64
-	// Reasons, built at Compile so that Decide does not allocate.
+	claimmatch.Value
 	missingReason, differsReason string
 }
 
-// newClaimReq compiles a required value, reporting false for a value
-// that cannot be compared (null, a list, a map, a timestamp, NaN).
-func newClaimReq(name string, v any) (claimReq, bool) {
-	c := claimReq{name: name}
-	switch v := v.(type) {
-	case string:
-		c.kind, c.s = claimString, v
-	case bool:
-		c.kind, c.b = claimBool, v
-	default:
-		f, ok := toFloat(v)
-		if !ok || math.IsNaN(f) {
-			return claimReq{}, false
-		}
-		c.kind, c.f = claimNumber, f
-	}
-	return c, true
-}
-
-// String formats the required value for reasons and errors.
-func (c *claimReq) String() string {
-	switch c.kind {
-	case claimBool:
-		return strconv.FormatBool(c.b)
-	case claimNumber:
-		return strconv.FormatFloat(c.f, 'g', -1, 64)
-	}
-	return strconv.Quote(c.s)
-}
-
-// match reports whether the principal's claim value v satisfies c: equal
-// scalars, or a list ([]any or []string) that contains the value.
-func (c *claimReq) match(v any) bool {
-	switch v := v.(type) {
-	case []any:
-		for _, e := range v {
-			if c.matchScalar(e) {
-				return true
-			}
-		}
-		return false
-	case []string:
-		if c.kind != claimString {
-			return false
-		}
-		for _, e := range v {
-			if e == c.s {
-				return true
-			}
-		}
-		return false
-	}
-	return c.matchScalar(v)
-}
-
-func (c *claimReq) matchScalar(v any) bool {
-	switch c.kind {
-	case claimString:
-		s, ok := v.(string)
-		return ok && s == c.s
-	case claimBool:
-		b, ok := v.(bool)
-		return ok && b == c.b
-	}
-	f, ok := toFloat(v)
-	return ok && f == c.f
-}
-
-// toFloat converts any Go number (and json.Number) to float64, so that
-// YAML's int 3 equals JSON's float64 3. Integers beyond 2^53 lose
-// precision like they do in every JSON consumer; a string is not a number.
-func toFloat(v any) (float64, bool) {
-	switch n := v.(type) {
-	case float64:
-		return n, true
-	case float32:
-		return float64(n), true
-	case int:
-		return float64(n), true
-	case int8:
-		return float64(n), true
-	case int16:
-		return float64(n), true
-	case int32:
-		return float64(n), true
-	case int64:
-		return float64(n), true
-	case uint:
-		return float64(n), true
-	case uint8:
-		return float64(n), true
-	case uint16:
-		return float64(n), true
-	case uint32:
-		return float64(n), true
-	case uint64:
-		return float64(n), true
-	case json.Number:
-		f, err := n.Float64()
-		return f, err == nil
-	}
-	return 0, false
-}
+// match reports whether the principal's claim value v satisfies c.
+func (c *claimReq) match(v any) bool { return c.Match(v) }

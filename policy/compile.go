@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/internal/claimmatch"
 )
 
 // defaultName is Decision.Rule when no rule matched; no rule may use it.
@@ -74,6 +75,10 @@ func compileRule(field string, i int, cr *config.Rule) (rule, []error) {
 
 	r.host, err = compileHost(field+".host", cr.Host)
 	ps.add(err)
+	r.src.host = r.host.exact
+	if r.host.suffix != "" {
+		r.src.host = "*" + r.host.suffix
+	}
 
 	switch {
 	case cr.Path != "" && cr.PathPrefix != "":
@@ -82,9 +87,11 @@ func compileRule(field string, i int, cr *config.Rule) (rule, []error) {
 	case cr.Path != "":
 		r.path, err = compilePath(field+".path", cr.Path)
 		ps.add(err)
+		r.src.path = "path " + cr.Path
 	case cr.PathPrefix != "":
 		r.path, err = compilePrefix(field+".path_prefix", cr.PathPrefix)
 		ps.add(err)
+		r.src.path = "path_prefix " + cr.PathPrefix
 	}
 
 	r.methods, errs = compileMethods(field+".methods", cr.Methods)
@@ -274,7 +281,8 @@ func compileClaims(field, subject string, claims map[string]any) ([]claimReq, []
 			errs = append(errs, config.Problem(field, "empty claim name", "name the claim"))
 			continue
 		}
-		c, ok := newClaimReq(name, v)
+		val, ok := claimmatch.New(v)
+		c := claimReq{name: name, Value: val}
 		if !ok {
 			errs = append(errs, config.Problemf(field+"."+name,
 				"require one string, number or boolean; a principal whose claim is a list meets it when the list contains that value",

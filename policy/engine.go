@@ -35,6 +35,31 @@ type Decision struct {
 	// or claim that was missing. It never contains request data or claim
 	// values of the principal. Not for clients.
 	Reason string
+	// Index is the matched rule's position in policy.rules (counting from
+	// 0), or -1 for the default and for a request refused as not
+	// canonical. The proxy routes by it, so the rule that decided access
+	// is the rule that picks the upstream.
+	Index int
+}
+
+// Match is the rule a request matched, found by Engine.Match. It carries
+// no principal: matching depends only on host, path and method, so the
+// proxy can match once, before authenticating, to pick the route's CORS
+// and CSRF settings, and then decide with the principal (DecideMatch)
+// without matching again.
+type Match struct {
+	index     int  // position in rules, -1 for the default
+	refused   bool // host or path not canonical
+	fromMatch bool // made by Match (the zero Match is not)
+}
+
+// Index is the matched rule's position in policy.rules, or -1 for the
+// default and for a refused request (Decision.Index).
+func (m Match) Index() int {
+	if m.refused {
+		return -1
+	}
+	return m.index
 }
 
 // Engine is a compiled policy. It is immutable, so Decide is safe for
@@ -52,19 +77,46 @@ const reasonNotCanonical = "request host or path is not canonical; " +
 // default when none does. It allocates nothing itself; only
 // Principal.Claim may, for rules that require claims.
 func (e *Engine) Decide(r Request) Decision {
+	return e.DecideMatch(e.Match(r), r.Principal)
+}
+
+// Match finds the first rule that matches r's host, path and method (or
+// the default); r.Principal is not looked at. It refuses a request whose
+// host or path is not canonical.
+func (e *Engine) Match(r Request) Match {
 	// Defence in depth: a caller that forgot to canonicalise would
 	// otherwise see "/admin/../x" or "Admin.example.com" slip past rules.
 	// Both checks are allocation-free scans of canonical input.
 	if !isCanonicalPath(r.Path) || CanonicalHost(r.Host) != r.Host {
-		return Decision{Access: Deny, Code: CodeForbidden, Reason: reasonNotCanonical}
+		return Match{refused: true, index: -1, fromMatch: true}
 	}
 	for i := range e.rules {
-		if ru := &e.rules[i]; ru.matches(&r) {
-			return ru.decide(r.Principal)
+		if e.rules[i].matches(&r) {
+			return Match{index: i, fromMatch: true}
 		}
 	}
-	return e.def.decide(r.Principal)
+	return Match{index: -1, fromMatch: true}
 }
+
+// DecideMatch decides a request that matched m (from this Engine's
+// Match) for principal p, nil when the request has none. A Match not made
+// by Match is refused like a non-canonical request.
+func (e *Engine) DecideMatch(m Match, p *session.Principal) Decision {
+	if m.refused || !m.fromMatch || m.index >= len(e.rules) {
+		return Decision{Access: Deny, Code: CodeForbidden, Reason: reasonNotCanonical, Index: -1}
+	}
+	ru := &e.def
+	if m.index >= 0 {
+		ru = &e.rules[m.index]
+	}
+	d := ru.decide(p)
+	d.Index = m.index
+	return d
+}
+
+// Len is the number of rules (the default not counted): a Decision's
+// Index is below it, or -1.
+func (e *Engine) Len() int { return len(e.rules) }
 
 // rule is one compiled config.Rule.
 type rule struct {
@@ -79,6 +131,13 @@ type rule struct {
 	claims   []claimReq // sorted by name, so reasons are deterministic
 
 	reasons reasons
+	src     source // for Explain and Rules
+}
+
+// source is how a rule was written, for Explain and Rules.
+type source struct {
+	host string // "" for any host
+	path string // "path /api/**", "path_prefix /api", or "" for any path
 }
 
 // reasons are a rule's Decision.Reason texts, built at Compile.

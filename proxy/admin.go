@@ -37,7 +37,11 @@ func (g *Gateway) AdminHandler(token string) http.Handler {
 	return mux
 }
 
-// readyz is ready when the revocation mirror is fresh (or there is none).
+// readyz is ready when the revocation mirror is fresh (or there is
+// none); otherwise it names what is not. An external issuer without usable
+// keys does not make the gateway unready — every replica would leave the
+// Service at once, and cookie sessions and other issuers still work — but
+// the answer says "degraded" and names it.
 func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 	if g.draining.Load() {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
@@ -47,6 +51,13 @@ func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{
 			"status": "unavailable", "reason": "revocation mirror is stale: the session store is unreachable",
 			"age": m.Age().Round(time.Millisecond).String(),
+		})
+		return
+	}
+	if bad := g.issuersNotReady(); bad != nil {
+		writeJSON(w, http.StatusOK, map[string]any{
+			"status": "degraded", "reason": "external issuer keys unavailable: the identity provider is unreachable or its JWKS unusable; its tokens get 503 ISSUER_UNAVAILABLE",
+			"issuers": bad,
 		})
 		return
 	}

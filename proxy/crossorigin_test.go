@@ -150,3 +150,47 @@ func TestReturnURLMayUseCORSOrigin(t *testing.T) {
 		}
 	}
 }
+
+// TestWebSocketHandshakeCSRF: a WebSocket handshake is a GET, but a
+// cookie-authenticated one from a foreign page is cross-site WebSocket
+// hijacking; it is judged like a state-changing request.
+func TestWebSocketHandshakeCSRF(t *testing.T) {
+	se := newSessionEnv(t, withCORS)
+	cookie := se.login(t)
+	tok := se.mint(t, alice)
+	for _, tc := range []struct {
+		name, origin, site string
+		cred               []string
+		want               int
+	}{
+		{"cookie, cross-site", evilOrigin, "cross-site", []string{"Cookie", cookie}, 403},
+		{"cookie, foreign Origin only", evilOrigin, "", []string{"Cookie", cookie}, 403},
+		{"cookie, null Origin", "null", "", []string{"Cookie", cookie}, 403},
+		{"cookie, allowed SPA", spaOrigin, "same-site", []string{"Cookie", cookie}, 200},
+		{"cookie, same origin", "", "same-origin", []string{"Cookie", cookie}, 200},
+		{"bearer, cross-site", evilOrigin, "cross-site", []string{"Authorization", "Bearer " + tok}, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := se.up.count()
+			r := httptest.NewRequest("GET", "/app/socket", nil)
+			r.Header.Set("Connection", "Upgrade")
+			r.Header.Set("Upgrade", "websocket")
+			r.Header.Set("Sec-WebSocket-Version", "13")
+			r.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+			if tc.origin != "" {
+				r.Header.Set("Origin", tc.origin)
+			}
+			if tc.site != "" {
+				r.Header.Set("Sec-Fetch-Site", tc.site)
+			}
+			r.Header.Set(tc.cred[0], tc.cred[1])
+			res := se.do(r)
+			if res.StatusCode != tc.want {
+				t.Fatalf("status %d, want %d", res.StatusCode, tc.want)
+			}
+			if tc.want == 403 && (errorCode(t, res) != CodeCSRFRejected || se.up.count() != n) {
+				t.Errorf("refused handshake: code %q, upstream calls %d", errorCode(t, res), se.up.count()-n)
+			}
+		})
+	}
+}

@@ -53,6 +53,10 @@ func (g *Gateway) serveAuth(w http.ResponseWriter, r *http.Request, ctx *reqCont
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		_, _ = w.Write(g.keys.JWKS())
 	default:
+		if rest, ok := strings.CutPrefix(endpoint, "/oidc/"); ok {
+			g.serveOIDC(w, r, ctx, rest)
+			return
+		}
 		g.writeError(w, r, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "No such gateway endpoint."})
 	}
 }
@@ -161,10 +165,11 @@ func (g *Gateway) serveSession(w http.ResponseWriter, r *http.Request, ctx *reqC
 		g.writeError(w, r, e)
 		return
 	}
-	rec, err := g.sessions.Get(r.Context(), res.Principal.SessionID)
 	var recp *session.Record
-	if err == nil {
-		recp = &rec
+	if sid := res.Principal.SessionID; sid != "" { // none for an external token
+		if rec, err := g.sessions.Get(r.Context(), sid); err == nil {
+			recp = &rec
+		}
 	}
 	writeJSON(w, http.StatusOK, newSessionInfo(res.Principal, recp))
 }
@@ -229,19 +234,24 @@ func (g *Gateway) endSession(r *http.Request, ctx *reqContext, all bool) error {
 
 // freshIdentity reads a user's claims again at each rotation: from the
 // users file for users-file sessions (a removed or disabled user ends the
-// session); grant sessions keep what the app vouched for at login.
-func (g *Gateway) freshIdentity(_ context.Context, rec session.Record) (session.Identity, error) {
+// session); OIDC sessions ("oidc:<name>") ask the provider again when its
+// recheck is on, else keep what its ID token said at login (oidcrecheck.go);
+// grant sessions keep what the app vouched for at login.
+func (g *Gateway) freshIdentity(ctx context.Context, rec session.Record) (session.Fresh, error) {
+	if name, ok := strings.CutPrefix(rec.Source, oidcSourcePrefix); ok {
+		return g.oidc.fresh(ctx, name, rec, g.log)
+	}
 	if rec.Source != sourceUsers {
-		return rec.Identity, nil
+		return session.Fresh{Identity: rec.Identity}, nil
 	}
 	if g.users == nil {
-		return session.Identity{}, session.ErrSessionRevoked
+		return session.Fresh{}, session.ErrSessionRevoked
 	}
 	u, ok := g.users().Lookup(rec.Identity.Subject)
 	if !ok || u.Disabled {
-		return session.Identity{}, session.ErrSessionRevoked
+		return session.Fresh{}, session.ErrSessionRevoked
 	}
-	return u.Identity(), nil
+	return session.Fresh{Identity: u.Identity()}, nil
 }
 
 // refreshAndReturn is GET <prefix>/refresh?rd=...: a browser navigation

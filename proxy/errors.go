@@ -37,9 +37,17 @@ const (
 	CodeSessionRevoked         = "SESSION_REVOKED"
 	CodeRefreshTokenReused     = "REFRESH_TOKEN_REUSED"
 	CodeStoreUnavailable       = "STORE_UNAVAILABLE"
+	CodeIssuerUnavailable      = "ISSUER_UNAVAILABLE"
 	CodeCSRFRejected           = "CSRF_REJECTED"
 	CodeUntrustedProxy         = "UNTRUSTED_PROXY"
 	CodePreflightNotRouted     = "PREFLIGHT_NOT_ROUTED"
+	CodeNoRoute                = "NO_ROUTE"
+	// OpenID Connect sign-in (oidc.go).
+	CodeOIDCStateInvalid        = "OIDC_STATE_INVALID"
+	CodeOIDCCallbackError       = "OIDC_CALLBACK_ERROR"
+	CodeOIDCTokenInvalid        = "OIDC_TOKEN_INVALID"
+	CodeOIDCRequirementNotMet   = "OIDC_REQUIREMENT_NOT_MET"
+	CodeOIDCProviderUnavailable = "OIDC_PROVIDER_UNAVAILABLE"
 )
 
 // Error is an error with the HTTP answer it deserves: a status, a stable
@@ -81,6 +89,11 @@ func authError(err error) *Error {
 		return &Error{Status: http.StatusUnauthorized, Code: CodeSessionExpired, Message: "This session has expired. Please sign in again.", Err: err}
 	case errors.Is(err, session.ErrStoreUnavailable):
 		return &Error{Status: http.StatusServiceUnavailable, Code: CodeStoreUnavailable, Message: "The session store is unavailable; try again shortly.", Err: err}
+	case errors.Is(err, session.ErrIssuerUnavailable):
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeIssuerUnavailable, Message: "The token's issuer cannot be checked right now; try again shortly.", Err: err}
+	case errors.Is(err, session.ErrRequirementNotMet):
+		// A genuine token of a user this gateway does not admit.
+		return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: "Your account is not admitted here.", Err: err}
 	case errors.Is(err, session.ErrTokenExpired):
 		return &Error{Status: http.StatusUnauthorized, Code: CodeTokenExpired, Message: "The access token has expired.", Err: err}
 	case errors.Is(err, session.ErrInvalidToken):
@@ -119,9 +132,49 @@ type errorBody struct {
 }
 
 // writeError is the one place errors become responses: JSON with a code,
-// WWW-Authenticate on 401s (RFC 6750 section 3), or a redirect to the login
-// page for a browser navigation that needs a login.
+// WWW-Authenticate on 401s (RFC 6750 section 3); for a browser navigation,
+// a redirect to the login page when it needs a login, else the same error
+// as a small HTML page.
 func (g *Gateway) writeError(w http.ResponseWriter, r *http.Request, e *Error) {
+	g.writeErrorCORS(w, r, g.co, e)
+}
+
+// writeErrorCORS is writeError for a request of a route with its own CORS
+// settings (co).
+func (g *Gateway) writeErrorCORS(w http.ResponseWriter, r *http.Request, co *crossOrigin, e *Error) {
+	g.logError(r, e)
+	h := w.Header()
+	// Error answers carry CORS headers too, so a frontend can read them.
+	co.cors.Decorate(h, r.Header.Get("Origin"))
+	if e.Status == http.StatusUnauthorized && !e.API && isNavigation(r) {
+		h.Set("Location", g.loginURL(r))
+		h.Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusFound)
+		return
+	}
+	if e.Status == http.StatusUnauthorized || e.Code == CodeMalformedAuthorization {
+		h.Set("WWW-Authenticate", wwwAuthenticate(e.Code))
+	}
+	if !e.API && isNavigation(r) {
+		// A person reads this one (errorpage.go); scripts, API clients
+		// and forward-auth proxies get the JSON below.
+		renderErrorPage(w, e, h.Get(requestIDHeader))
+		return
+	}
+	var body errorBody
+	body.Error.Code = e.Code
+	body.Error.Message = e.Message
+	body.Error.RequestID = h.Get(requestIDHeader)
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(e.Status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// logError logs an error answer: the cause for the operator, which the
+// client never sees.
+func (g *Gateway) logError(r *http.Request, e *Error) {
 	log := g.log.With("code", e.Code, "status", e.Status, "method", r.Method, "path", r.URL.Path)
 	if e.Err != nil {
 		log = log.With("cause", e.Err.Error())
@@ -134,28 +187,6 @@ func (g *Gateway) writeError(w http.ResponseWriter, r *http.Request, e *Error) {
 	} else {
 		log.Debug("request denied")
 	}
-
-	h := w.Header()
-	// Error answers carry CORS headers too, so a frontend can read them.
-	g.co.cors.Decorate(h, r.Header.Get("Origin"))
-	if e.Status == http.StatusUnauthorized && !e.API && isNavigation(r) {
-		h.Set("Location", g.loginURL(r))
-		h.Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusFound)
-		return
-	}
-	if e.Status == http.StatusUnauthorized || e.Code == CodeMalformedAuthorization {
-		h.Set("WWW-Authenticate", wwwAuthenticate(e.Code))
-	}
-	var body errorBody
-	body.Error.Code = e.Code
-	body.Error.Message = e.Message
-	body.Error.RequestID = h.Get(requestIDHeader)
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(e.Status)
-	_ = json.NewEncoder(w).Encode(body)
 }
 
 // wwwAuthenticate builds the RFC 6750 challenge. A request without any

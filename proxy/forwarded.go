@@ -104,20 +104,35 @@ func (t *trust) setForwarded(in *http.Request, out http.Header, trusted bool) {
 	}
 	out.Set("X-Forwarded-For", xff)
 
-	host, proto := in.Host, "http"
+	host, proto := t.originalHost(in, trusted), "http"
 	if in.TLS != nil {
 		proto = "https"
 	}
 	if trusted {
-		if v := in.Header.Get("X-Forwarded-Host"); v != "" {
-			host = v
-		}
 		if v := in.Header.Get("X-Forwarded-Proto"); v == "http" || v == "https" {
 			proto = v
 		}
 	}
 	out.Set("X-Forwarded-Host", host)
 	out.Set("X-Forwarded-Proto", proto)
+}
+
+// originalHost is the host the client asked for: the X-Forwarded-Host a
+// trusted proxy states (its last entry, when proxies appended a list: the
+// one the nearest trusted proxy wrote), else Host. The policy judges this
+// host and the upstream is told exactly this one (setForwarded), so a
+// host rule cannot be skipped by a Host and an X-Forwarded-Host that
+// disagree (issue #10).
+func (t *trust) originalHost(r *http.Request, trusted bool) string {
+	if trusted {
+		if v := r.Header.Get("X-Forwarded-Host"); v != "" {
+			if i := strings.LastIndexByte(v, ','); i >= 0 {
+				v = v[i+1:]
+			}
+			return strings.TrimSpace(v)
+		}
+	}
+	return r.Host
 }
 
 // requestID returns the id of this request: the one a trusted proxy sent,

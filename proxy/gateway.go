@@ -4,12 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"log/slog"
-	"net/http"
-	"net/url"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -84,14 +80,25 @@ type Gateway struct {
 	grant     *grantVerifier // nil when grants are off
 	users     func() *userfile.Users
 	usersFile *userfile.File // non-nil when opened from config
+	loginForm bool           // login.form: the password form is offered
+	oidc      *oidcLogins    // OpenID Connect providers (oidc.go)
 	ipLimit   limiter
 	userLimit limiter
-	next      http.Handler // the reverse proxy to the upstream
-	draining  atomic.Bool  // set by Drain: readiness is false
-	debug     *debugAreas  // shared with the gateways of later reloads
+	routes    routes      // per rule, then the default: upstream and options
+	buffers   *bufferPool // body copy buffers, shared by the reverse proxies
+	draining  atomic.Bool // set by Drain: readiness is false
+	debug     *debugAreas // shared with the gateways of later reloads
 	list      *session.Revocations
 	refresh   *session.RefreshTokens
 	secret    string // session.secret the refresh tokens were keyed with
+
+	// External issuers' key sets (issuers.go), and the context their
+	// refresh loops run under once Start was called (carried over to the
+	// gateways of later reloads).
+	issuerKeys []*issuerKeys
+	runCtx     context.Context
+	// assertion signs the identity assertion header; nil when off.
+	assertion *assertion
 
 	// Metrics (metrics.go): nil records none. The gatherer is served at
 	// the admin listener's /metrics; nil makes it a 404.
@@ -111,8 +118,11 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if now == nil {
 		now = time.Now
 	}
-	g := &Gateway{log: log, now: now, prefix: cfg.AuthPrefix, users: opts.Users}
-	g.headers = newIdentityHeaders(cfg.IdentityHeaders, cfg.Grant.Header)
+	g := &Gateway{log: log, now: now, prefix: cfg.AuthPrefix, users: opts.Users, loginForm: cfg.Login.Form}
+	// Every app's identity headers are stripped from requests to any app;
+	// the assertion header too, even while assertions are off, so that
+	// switching them on never meets a client-made copy upstream.
+	g.headers = newIdentityHeaders(withRouteHeaders(cfg), cfg.Grant.Header, cfg.Assertion.Header)
 	g.debug = &debugAreas{}
 	if opts.Previous != nil {
 		g.debug = opts.Previous.debug
@@ -141,9 +151,6 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if corsPolicy != nil {
 		g.co, err = newCrossOrigin(corsPolicy)
 		add(err)
-		// One allowlist: return URLs may point at the CORS origins too.
-		g.returnTo, err = policy.NewReturnPolicy(append(slices.Clone(cfg.Login.RedirectOrigins), corsPolicy.ExactOrigins()...))
-		add(err)
 	}
 	g.trust, err = newTrust(cfg.TrustedProxies)
 	add(err)
@@ -151,7 +158,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	if store == nil {
 		store = memstore.New(memstore.Options{Now: now})
 	}
-	refresh, err := newRefreshTokens(cfg.Session.Secret, store)
+	refresh, refreshKey, err := newRefreshTokens(cfg.Session.Secret, store)
 	add(err)
 	if prev := opts.Previous; prev != nil && prev.secret == cfg.Session.Secret {
 		refresh = prev.refresh // a random or store-kept secret carries over
@@ -166,9 +173,28 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 			g.users = g.usersFile.Users
 		}
 	}
-	target, err := url.Parse(cfg.Upstream.URL)
-	if err != nil || target.Host == "" {
-		add(config.Problem("upstream.url", fmt.Sprintf("%q is not an absolute URL", cfg.Upstream.URL), "use a URL such as http://127.0.0.1:3000"))
+	if g.co != nil {
+		g.routes, err = g.newRoutes(cfg) // routes.go
+		add(err)
+		// One allowlist: return URLs may point at the CORS origins too,
+		// a route's included.
+		g.returnTo, err = policy.NewReturnPolicy(append(slices.Clone(cfg.Login.RedirectOrigins), g.routes.exactOrigins()...))
+		add(err)
+	}
+	var prevIssuers []*issuerKeys
+	var prevOIDC *oidcLogins
+	if opts.Previous != nil {
+		prevIssuers, prevOIDC = opts.Previous.issuerKeys, opts.Previous.oidc
+	}
+	// g.metrics is set later (instrument), before any fetch can happen.
+	issuers, external, err := buildIssuers(cfg, prevIssuers, now, log, func(issuer string, err error) { g.metrics.JWKSFetched(issuer, err) })
+	add(err)
+	g.issuerKeys = issuers
+	g.oidc, err = newOIDCLogins(cfg, prevOIDC, refreshKey, now)
+	add(err)
+	if cfg.Assertion.Enabled && g.keys != nil {
+		g.assertion, err = newAssertion(cfg, g.keys, now)
+		add(err)
 	}
 	bits, err := parseAreas(cfg.Log.Debug)
 	if err != nil {
@@ -180,6 +206,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	g.debug.bits.Store(bits)
 
 	store = g.instrument(opts, store) // metrics.go
+	g.metrics.WatchIssuers(g.issuersReady)
 	g.refresh, g.secret = refresh, cfg.Session.Secret
 	g.list = session.NewRevocations(now)
 	shared, _ := store.(session.RevocationStore)
@@ -198,17 +225,40 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		Shared: shared, Mirror: g.mirror, FailOpen: cfg.Store.Unavailable == "allow",
 		IdleTimeout: cfg.Session.IdleTimeout, AbsoluteLifetime: cfg.Session.AbsoluteLifetime,
 		Grace: cfg.Session.RefreshGrace, Now: now, OnRevoke: g.metrics.Revoked,
+		External: external, ExternalLifetime: externalLifetime(cfg),
+		Cache: session.NewVerifyCache(cfg.Tokens.VerifyCacheSize, now),
 	})
 	if err != nil {
 		return nil, err
 	}
-	g.auth = &session.Authenticator{Tokens: g.sessions, Cookies: g.cookies}
+	g.auth = &session.Authenticator{Tokens: g.sessions, Bearer: session.VerifierFunc(g.sessions.VerifyBearer), Cookies: g.cookies}
 	g.ipLimit = newLimiter(cfg.Login.PerIP, now)
 	g.userLimit = newLimiter(cfg.Login.PerUser, now)
-	rp := g.newReverseProxy(target, cfg.Upstream)
-	rp.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
-	g.next = rp
+	g.buffers = newBufferPool()
+	g.routes.bindProxies(g)
+	if prev := opts.Previous; prev != nil && prev.runCtx != nil {
+		// A reload: keep refreshing the kept key sets, start the new
+		// ones, stop the dropped ones.
+		g.runCtx = prev.runCtx
+		for _, k := range g.issuerKeys {
+			k.start(g.runCtx)
+		}
+		for _, k := range prev.issuerKeys {
+			if !slices.Contains(g.issuerKeys, k) {
+				k.stop()
+			}
+		}
+	}
 	return g, nil
+}
+
+// externalLifetime is how long external tokens may live, for keeping
+// revocations; 0 without external issuers.
+func externalLifetime(cfg *config.Config) time.Duration {
+	if len(cfg.Issuers) == 0 {
+		return 0
+	}
+	return cfg.ExternalTokens.MaxLifetime
 }
 
 // secretKeeper is a store that keeps a generated refresh-token secret
@@ -220,13 +270,14 @@ type secretKeeper interface {
 // newRefreshTokens keys the refresh-token chain with the configured
 // secret; else with the store's own (a persistent single-replica store);
 // else with a random one (an in-memory store: sessions end with the
-// process anyway).
-func newRefreshTokens(secret string, store session.Store) (*session.RefreshTokens, error) {
+// process anyway). It also returns the key, from which the key sealing
+// session records' source secrets is derived: both live exactly as long.
+func newRefreshTokens(secret string, store session.Store) (*session.RefreshTokens, []byte, error) {
 	key := []byte(secret)
 	if sk, ok := store.(secretKeeper); ok && secret == "" {
 		var err error
 		if key, err = sk.RefreshSecret(context.Background()); err != nil {
-			return nil, &config.FieldError{Field: "store.path", Problem: "cannot read the refresh-token secret from the session database", Fix: "check the file, or set session.secret", Err: err}
+			return nil, nil, &config.FieldError{Field: "store.path", Problem: "cannot read the refresh-token secret from the session database", Fix: "check the file, or set session.secret", Err: err}
 		}
 	} else if secret == "" {
 		key = make([]byte, 32)
@@ -234,9 +285,9 @@ func newRefreshTokens(secret string, store session.Store) (*session.RefreshToken
 	}
 	rt, err := session.NewRefreshTokens(key)
 	if err != nil {
-		return nil, &config.FieldError{Field: "session.secret", Problem: "is not usable", Fix: "use at least 32 random bytes", Err: err}
+		return nil, nil, &config.FieldError{Field: "session.secret", Problem: "is not usable", Fix: "use at least 32 random bytes", Err: err}
 	}
-	return rt, nil
+	return rt, key, nil
 }
 
 func newLimiter(c config.RateLimit, now func() time.Time) *ratelimit.Limiter {
@@ -245,11 +296,20 @@ func newLimiter(c config.RateLimit, now func() time.Time) *ratelimit.Limiter {
 	})
 }
 
-// Start runs the gateway's background work — the revocation mirror —
-// until ctx is done. It returns the error of the initial revocation load;
-// the gateway then serves, fails closed or open as configured while the
-// mirror is stale, and keeps retrying.
+// Start runs the gateway's background work — the external issuers' key
+// refresh, the first discovery of each OIDC provider and the revocation
+// mirror — until ctx is done. It returns the error of the initial
+// revocation load; the gateway then serves, fails closed or open as
+// configured while the mirror is stale, and keeps retrying. An issuer
+// whose keys cannot be fetched never fails Start: /readyz reports it and
+// it is retried with backoff; a provider that is down is retried when a
+// sign-in needs it.
 func (g *Gateway) Start(ctx context.Context) error {
+	g.runCtx = ctx
+	for _, k := range g.issuerKeys {
+		k.start(ctx)
+	}
+	g.oidc.start(ctx, g.log)
 	if g.mirror == nil || g.mirror.Started() {
 		return nil // none, or carried over from the previous gateway
 	}
@@ -263,73 +323,4 @@ func (g *Gateway) ReloadUsers() error {
 		return nil
 	}
 	return g.usersFile.Reload()
-}
-
-// ServeHTTP runs the request path: canonicalise, authenticate (refreshing
-// transparently), decide, then either answer with an error or proxy.
-func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx := &reqContext{trusted: g.trust.trusted(r)}
-	ctx.id = requestID(r, ctx.trusted)
-	ctx.headerMode = strings.EqualFold(r.Header.Get("X-Auth-Mode"), "header")
-	w.Header().Set(requestIDHeader, ctx.id)
-
-	// A preflight carries no credentials and never reaches the app.
-	if cors.IsPreflight(r) {
-		reason := g.co.cors.Preflight(w, r)
-		g.metrics.Preflight(reason == "")
-		if reason != "" && g.debugOn(areaCORS) {
-			g.debugLog(areaCORS, "preflight refused", "origin", r.Header.Get("Origin"), "reason", reason)
-		}
-		return
-	}
-
-	path, err := policy.CanonicalPath(r.URL.EscapedPath())
-	if err != nil {
-		g.metrics.Request(metrics.RuleNone, http.StatusBadRequest)
-		g.writeError(w, r, &Error{Status: http.StatusBadRequest, Code: CodeInvalidPath, Message: "The request path is not acceptable.", Err: err})
-		return
-	}
-	isAuth := path == g.prefix || strings.HasPrefix(path, g.prefix+"/")
-	if g.needsCSRFCheck(r, isAuth) {
-		if err := g.co.checkCSRF(r); err != nil {
-			g.metrics.CSRFRejected()
-			g.metrics.Request(metrics.RuleNone, http.StatusForbidden)
-			g.writeError(w, r, &Error{Status: http.StatusForbidden, Code: CodeCSRFRejected, Message: "Cross-origin request refused: its origin is not allowed.", Err: err})
-			return
-		}
-	}
-	g.countCORSRejection(r)
-	if isAuth {
-		g.co.cors.Decorate(w.Header(), r.Header.Get("Origin"))
-		g.serveEndpoint(w, r, ctx, strings.TrimPrefix(path, g.prefix))
-		return
-	}
-
-	res, authErr := g.authenticate(w, r)
-	d := g.policy.Decide(policy.Request{
-		Host:      policy.CanonicalHost(r.Host),
-		Path:      path,
-		Method:    r.Method,
-		Principal: res.Principal,
-	})
-	g.explain(r.Method, r.Host, path, res.Bearer, authErr, d)
-	if res.ClearCookie {
-		g.cookies.Clear(w.Header())
-	}
-	if !d.Allow {
-		e := denial(d, authErr)
-		g.metrics.Denied(d.Rule, e.Code, e.Status)
-		g.writeError(w, r, e)
-		return
-	}
-	g.metrics.Allowed(d.Rule)
-
-	f := &forward{
-		path:      path,
-		principal: res.Principal,
-		dropAuthz: res.Bearer,
-		req:       ctx,
-		in:        r,
-	}
-	g.next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), forwardKey{}, f)))
 }

@@ -101,7 +101,7 @@ func (g *Gateway) acceptGrant(res *http.Response) {
 	}
 	ctx := *f.req
 	ctx.headerMode = false // a grant arrives on a browser's response: cookie mode
-	issued, err := g.startSession(res.Header, f.in, &ctx, id, sourceGrant)
+	issued, err := g.startSession(res.Header, f.in, &ctx, id, session.Client{Source: sourceGrant})
 	if err != nil {
 		g.metrics.Login(metrics.LoginError, metrics.LoginGrant)
 		g.log.Warn("grant login failed", "cause", err.Error())

@@ -29,9 +29,10 @@ type identityHeaders struct {
 type claimHeader struct{ claim, header string }
 
 // newIdentityHeaders compiles the header settings. The upstream grant
-// header is stripped from client requests like an identity header: only
-// the upstream may send it.
-func newIdentityHeaders(c config.IdentityHeaders, grantHeader string) *identityHeaders {
+// header, and the owned headers (the assertion header), are stripped from
+// client requests like identity headers: only the upstream may send the
+// grant, only the gateway the assertion.
+func newIdentityHeaders(c config.IdentityHeaders, grantHeader string, owned ...string) *identityHeaders {
 	ih := &identityHeaders{
 		user:  http.CanonicalHeaderKey(c.User),
 		email: http.CanonicalHeaderKey(c.Email),
@@ -44,7 +45,7 @@ func newIdentityHeaders(c config.IdentityHeaders, grantHeader string) *identityH
 		ih.claims = append(ih.claims, claimHeader{claim, http.CanonicalHeaderKey(h)})
 	}
 	slices.SortFunc(ih.claims, func(a, b claimHeader) int { return strings.Compare(a.header, b.header) })
-	for _, n := range slices.Concat([]string{c.User, c.Email, c.Roles, c.Session}, c.Strip, []string{grantHeader}) {
+	for _, n := range slices.Concat([]string{c.User, c.Email, c.Roles, c.Session}, c.Strip, []string{grantHeader}, owned) {
 		if n != "" {
 			ih.names[fold(n)] = true
 		}
@@ -64,9 +65,40 @@ func newIdentityHeaders(c config.IdentityHeaders, grantHeader string) *identityH
 func fold(name string) string { return config.FoldHeader(name) }
 
 // isIdentity reports whether a header name, in any spelling, is one the
-// gateway owns.
+// gateway owns. It runs for every header of every request, so an ASCII
+// name (every valid one) is folded into a stack buffer and looked up
+// without allocating; anything else takes fold itself.
 func (ih *identityHeaders) isIdentity(name string) bool {
-	f := fold(name)
+	var buf [128]byte
+	if len(name) > len(buf) {
+		return ih.isFoldedIdentity(fold(name))
+	}
+	b := buf[:len(name)]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 0x80: // fold maps runes: leave non-ASCII to it
+			return ih.isFoldedIdentity(fold(name))
+		case c == '_' || c == '.':
+			c = '-'
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	if ih.names[string(b)] { // no allocation: the compiler looks up in place
+		return true
+	}
+	for _, p := range ih.prefixes {
+		if len(b) >= len(p) && string(b[:len(p)]) == p {
+			return true
+		}
+	}
+	return false
+}
+
+// isFoldedIdentity is isIdentity for a name already folded.
+func (ih *identityHeaders) isFoldedIdentity(f string) bool {
 	if ih.names[f] {
 		return true
 	}
@@ -92,9 +124,13 @@ func (ih *identityHeaders) strip(h http.Header) {
 // proxy that copies a fixed list of headers (forward-auth) never finds one
 // missing.
 func (ih *identityHeaders) inject(h http.Header, p *session.Principal) {
+	// One backing array for every value: one allocation, not one per
+	// header.
+	vals := make([]string, 0, 4+len(ih.claims))
 	set := func(name, v string) {
 		if name != "" {
-			h[name] = []string{headerValue(v)}
+			vals = append(vals, headerValue(v))
+			h[name] = vals[len(vals)-1 : len(vals) : len(vals)]
 		}
 	}
 	set(ih.user, p.Subject)

@@ -52,8 +52,8 @@ func parseCredentials(r *http.Request) (credentials, error) {
 
 // serveLogin answers GET (the page) and POST (form or JSON login).
 func (g *Gateway) serveLogin(w http.ResponseWriter, r *http.Request, ctx *reqContext) {
-	if g.users == nil {
-		g.writeError(w, r, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "Login with a users file is not configured (login.users_file)."})
+	if !g.passwordLogin() && len(g.oidc.list) == 0 {
+		g.writeError(w, r, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "Login is not configured (login.users_file or oidc.providers)."})
 		return
 	}
 	switch r.Method {
@@ -61,6 +61,10 @@ func (g *Gateway) serveLogin(w http.ResponseWriter, r *http.Request, ctx *reqCon
 		rd, _ := g.returnTo.Validate(r.URL.Query().Get("rd"))
 		g.renderLogin(w, http.StatusOK, loginView{RD: rd})
 	case http.MethodPost:
+		if !g.passwordLogin() {
+			g.writeError(w, r, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "Password login is off here (login.form, login.users_file); sign in with a provider."})
+			return
+		}
 		g.login(w, r, ctx)
 	default:
 		w.Header().Set("Allow", "GET, HEAD, POST")
@@ -105,7 +109,7 @@ func (g *Gateway) login(w http.ResponseWriter, r *http.Request, ctx *reqContext)
 		return
 	}
 	g.userLimit.Reset("user:" + name)
-	issued, err := g.startSession(w.Header(), r, ctx, user.Identity(), sourceUsers)
+	issued, err := g.startSession(w.Header(), r, ctx, user.Identity(), session.Client{Source: sourceUsers})
 	if err != nil {
 		fail(authError(err))
 		return
@@ -121,12 +125,18 @@ func (g *Gateway) login(w http.ResponseWriter, r *http.Request, ctx *reqContext)
 	g.writeIssued(w, ctx, issued)
 }
 
+// passwordLogin reports whether the username and password form is on: a
+// users file and login.form.
+func (g *Gateway) passwordLogin() bool { return g.users != nil && g.loginForm }
+
 // startSession discards any session the request already carries (no
 // session fixation), starts a new one and, in cookie mode, sets its cookie
-// on the response headers h.
-func (g *Gateway) startSession(h http.Header, r *http.Request, ctx *reqContext, id session.Identity, source string) (session.Issued, error) {
+// on the response headers h. c names the source (and its secret); the
+// client's user agent and IP are filled in here.
+func (g *Gateway) startSession(h http.Header, r *http.Request, ctx *reqContext, id session.Identity, c session.Client) (session.Issued, error) {
 	g.endSession(r, ctx, false)
-	issued, err := g.sessions.Login(r.Context(), id, session.Client{UserAgent: r.UserAgent(), IP: g.trust.clientIP(r, ctx.trusted), Source: source})
+	c.UserAgent, c.IP = r.UserAgent(), g.trust.clientIP(r, ctx.trusted)
+	issued, err := g.sessions.Login(r.Context(), id, c)
 	if err != nil {
 		return issued, err
 	}
@@ -145,16 +155,18 @@ func modeName(header bool) string {
 
 // sessionInfo is the JSON view of a session.
 type sessionInfo struct {
-	User             string    `json:"user"`
-	Email            string    `json:"email,omitempty"`
-	Roles            []string  `json:"roles"`
-	SessionID        string    `json:"session_id"`
+	User      string   `json:"user"`
+	Email     string   `json:"email,omitempty"`
+	Roles     []string `json:"roles"`
+	SessionID string   `json:"session_id"`
+	// Issuer is the external issuer of a bearer token (docs/configuration.md#issuers).
+	Issuer           string    `json:"issuer,omitempty"`
 	ExpiresAt        time.Time `json:"expires_at"`
 	SessionExpiresAt time.Time `json:"session_expires_at,omitzero"`
 }
 
 func newSessionInfo(p *session.Principal, rec *session.Record) sessionInfo {
-	si := sessionInfo{User: p.Subject, Email: p.Email, Roles: p.Roles, SessionID: p.SessionID, ExpiresAt: p.ExpiresAt}
+	si := sessionInfo{User: p.Subject, Email: p.Email, Roles: p.Roles, SessionID: p.SessionID, Issuer: p.Issuer, ExpiresAt: p.ExpiresAt}
 	if si.Roles == nil {
 		si.Roles = []string{}
 	}

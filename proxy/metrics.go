@@ -89,12 +89,12 @@ func (w *statusRecorder) status() int {
 // cross-origin request whose origin the CORS policy does not allow: the
 // browser will withhold the answer from the page. It is the signal of a
 // frontend origin missing from cors.allowed_origins.
-func (g *Gateway) countCORSRejection(r *http.Request) {
+func (g *Gateway) countCORSRejection(r *http.Request, co *crossOrigin) {
 	if g.metrics == nil {
 		return
 	}
 	origin := r.Header.Get("Origin")
-	if origin == "" || !isCrossOrigin(r, origin) || g.co.cors.Allowed(origin) {
+	if origin == "" || !isCrossOrigin(r, origin) || co.cors.Allowed(origin) {
 		return
 	}
 	g.metrics.CORSRejected()
@@ -127,7 +127,7 @@ func loginMethod(json bool) metrics.LoginMethod {
 // loginResult is the result label of a failed login, from its error code.
 func loginResult(code string) metrics.LoginResult {
 	switch code {
-	case CodeInvalidCredentials:
+	case CodeInvalidCredentials, CodeOIDCStateInvalid, CodeOIDCCallbackError, CodeOIDCTokenInvalid, CodeOIDCRequirementNotMet:
 		return metrics.LoginInvalidCredentials
 	case CodeAccountDisabled:
 		return metrics.LoginDisabled

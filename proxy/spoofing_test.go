@@ -167,3 +167,43 @@ func TestForwardedHeaders(t *testing.T) {
 		})
 	}
 }
+
+// TestTrustedForwardedHostIsJudged: the host the upstream is told
+// (X-Forwarded-Host from a trusted proxy) is the host the policy judged.
+func TestTrustedForwardedHostIsJudged(t *testing.T) {
+	e := newTestEnv(t, func(c *config.Config) {
+		c.TrustedProxies = []string{"192.0.2.0/24"}
+		c.Policy.Rules = append([]config.Rule{{Name: "admin-host", Host: "admin.example.test", RolesAny: []string{"admin"}}}, c.Policy.Rules...)
+	})
+	for _, tc := range []struct {
+		name, peer, host, xfh string
+		want                  int
+		wantUp                string
+	}{
+		{"trusted: X-Forwarded-Host is judged", "192.0.2.10:1", "gw.example.test", "admin.example.test", 403, ""},
+		{"trusted: the last entry of a list", "192.0.2.10:1", "gw.example.test", "gw.example.test, Admin.Example.Test", 403, ""},
+		{"trusted: Host is not judged when X-Forwarded-Host is set", "192.0.2.10:1", "admin.example.test", "gw.example.test", 200, "gw.example.test"},
+		{"untrusted: X-Forwarded-Host is ignored", "198.51.100.1:1", "gw.example.test", "admin.example.test", 200, "gw.example.test"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "http://"+tc.host+"/app", nil)
+			r.RemoteAddr = tc.peer
+			r.Header.Set("X-Forwarded-Host", tc.xfh)
+			r.Header.Set("Authorization", "Bearer "+e.mint(t, alice))
+			n := e.up.count()
+			res := e.do(r)
+			if res.StatusCode != tc.want {
+				t.Fatalf("status %d, want %d", res.StatusCode, tc.want)
+			}
+			if tc.want != 200 {
+				if e.up.count() != n {
+					t.Error("the refused request reached the upstream")
+				}
+				return
+			}
+			if got := e.up.request(t).Header.Get("X-Forwarded-Host"); got != tc.wantUp {
+				t.Errorf("upstream X-Forwarded-Host = %q, want %q", got, tc.wantUp)
+			}
+		})
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"log/slog"
+
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/proxy/metrics"
 	"github.com/gatehouse/gatehouse/session"
@@ -24,6 +26,7 @@ type forward struct {
 	dropAuthz bool          // the Authorization header was the gateway's to consume
 	req       *reqContext   // request id, trusted peer, client IP
 	in        *http.Request // the client's request, for a grant login
+	route     *route        // the matched rule's route: headers, prefix, CORS
 }
 
 type forwardKey struct{}
@@ -32,7 +35,7 @@ type forwardKey struct{}
 // HTTP_PROXY and friends: an upstream is reached directly.
 func newTransport(c config.Upstream) *http.Transport {
 	d := &net.Dialer{Timeout: c.DialTimeout, KeepAlive: 30 * time.Second}
-	return &http.Transport{
+	t := &http.Transport{
 		DialContext:           d.DialContext,
 		ResponseHeaderTimeout: c.ResponseHeaderTimeout,
 		IdleConnTimeout:       c.IdleConnTimeout,
@@ -41,45 +44,80 @@ func newTransport(c config.Upstream) *http.Transport {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
+	if c.HTTP2 {
+		// HTTP/2 only: without HTTP1 in the set, an http:// upstream gets
+		// unencrypted HTTP/2 with prior knowledge (net/http.Protocols).
+		var p http.Protocols
+		p.SetHTTP2(true)
+		p.SetUnencryptedHTTP2(true)
+		t.Protocols = &p
+	}
+	return t
 }
 
-// newReverseProxy builds the reverse proxy to target. It uses Rewrite, not
-// Director: with Director a client can make the proxy drop headers the
-// gateway added by naming them in Connection (golang/go#50580).
-func (g *Gateway) newReverseProxy(target *url.URL, c config.Upstream) *httputil.ReverseProxy {
+// newReverseProxy builds the reverse proxy to target, over transport (one
+// per upstream, built once). It uses Rewrite, not Director: with Director
+// a client can make the proxy drop headers the gateway added by naming
+// them in Connection (golang/go#50580). The matched route, carried in the
+// request context, says which identity headers to set and what prefix to
+// strip.
+func (g *Gateway) newReverseProxy(target *url.URL, transport http.RoundTripper) *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			f := pr.In.Context().Value(forwardKey{}).(*forward)
-			out := pr.Out
+			rt, out := f.route, pr.Out
 			// Strip before inject: nothing the client said about identity
 			// or its own address survives, in any spelling.
-			g.headers.strip(out.Header)
+			rt.headers.strip(out.Header)
+			keepOnlyWebSocketUpgrade(out.Header)
+			stripMethodOverride(out.Header)
 			g.trust.setForwarded(pr.In, out.Header, f.req.trusted)
 			g.cookies.StripFrom(out.Header)
-			if f.dropAuthz {
+			stripStateCookies(out.Header)
+			if f.dropAuthz && !rt.passAuthz {
 				out.Header.Del("Authorization")
 			}
 			if f.principal != nil {
-				g.headers.inject(out.Header, f.principal)
+				rt.headers.inject(out.Header, f.principal)
+				if err := g.assertion.set(out.Header, f.principal, rt.audience); err != nil {
+					g.log.Error("identity assertion not added", "err", err)
+				}
+			}
+			for _, h := range rt.set {
+				out.Header[h.name] = []string{h.value}
 			}
 			out.Header.Set(requestIDHeader, f.req.id)
-			// The upstream serves exactly the path the policy matched.
-			out.URL.Path, out.URL.RawPath = f.path, ""
+			// The upstream serves exactly the path the policy matched,
+			// less the route's prefix, which it learns from
+			// X-Forwarded-Prefix (after any a trusted proxy set).
+			path := f.path
+			if rt.strip != "" {
+				path = stripPrefix(path, rt.strip)
+				out.Header.Set("X-Forwarded-Prefix", strings.TrimSuffix(out.Header.Get("X-Forwarded-Prefix"), "/")+rt.strip)
+			}
+			out.URL.Path, out.URL.RawPath = path, ""
 			pr.SetURL(target)
 		},
-		Transport:      metrics.InstrumentTransport(newTransport(c), g.metrics),
-		ModifyResponse: g.modifyResponse,
+		Transport:      metrics.InstrumentTransport(transport, g.metrics),
+		BufferPool:     g.buffers,
+		ModifyResponse: func(res *http.Response) error { return g.modifyResponse(res, target.Host) },
 		ErrorHandler:   g.upstreamError,
-		ErrorLog:       nil,
+		ErrorLog:       slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),
 	}
 }
 
 // modifyResponse removes any Set-Cookie by which the upstream would
-// overwrite the gateway's session cookie, and turns an upstream grant into
-// a session.
-func (g *Gateway) modifyResponse(res *http.Response) error {
-	g.co.cors.Decorate(res.Header, res.Request.Header.Get("Origin"))
+// overwrite the gateway's session cookie, turns an upstream grant into
+// a session, and, for a route that strips a prefix and asks for it, puts
+// the prefix back into Location and Set-Cookie paths.
+func (g *Gateway) modifyResponse(res *http.Response, upstreamHost string) error {
+	f := res.Request.Context().Value(forwardKey{}).(*forward)
+	rt := f.route
+	rt.co.cors.Decorate(res.Header, res.Request.Header.Get("Origin"))
 	g.dropSessionCookies(res)
+	if rt.rewrite {
+		rewritePrefixed(res.Header, rt.strip, upstreamHost, f.in.Host)
+	}
 	g.acceptGrant(res) // after the drop: it sets the session cookie itself
 	return nil
 }
@@ -109,17 +147,25 @@ func (g *Gateway) dropSessionCookies(res *http.Response) {
 }
 
 // upstreamError answers for an upstream that could not be reached (502)
-// or did not answer in time (504).
+// or did not answer in time (504), with the CORS settings of the request's
+// route, and logs which upstream it was.
 func (g *Gateway) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return // the client went away; nobody to answer
 	}
+	co, name := g.co, "default"
+	if f, ok := r.Context().Value(forwardKey{}).(*forward); ok {
+		co = f.route.co
+		if f.route.upstream != "" {
+			name = f.route.upstream
+		}
+	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 		g.metrics.UpstreamError(metrics.UpstreamTimeout)
-		g.writeError(w, r, &Error{Status: http.StatusGatewayTimeout, Code: CodeUpstreamTimeout, Message: "The application did not answer in time.", Err: err})
+		g.writeErrorCORS(w, r, co, &Error{Status: http.StatusGatewayTimeout, Code: CodeUpstreamTimeout, Message: "The application did not answer in time.", Err: fmt.Errorf("upstream %s: %w", name, err)})
 		return
 	}
 	g.metrics.UpstreamError(metrics.UpstreamUnavailable)
-	g.writeError(w, r, &Error{Status: http.StatusBadGateway, Code: CodeUpstreamUnavailable, Message: "The application is unavailable.", Err: fmt.Errorf("upstream: %w", err)})
+	g.writeErrorCORS(w, r, co, &Error{Status: http.StatusBadGateway, Code: CodeUpstreamUnavailable, Message: "The application is unavailable.", Err: fmt.Errorf("upstream %s: %w", name, err)})
 }

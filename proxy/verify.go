@@ -63,15 +63,11 @@ func (g *Gateway) serveVerify(w http.ResponseWriter, r *http.Request, ctx *reqCo
 			Message: "The forwarded request is missing or malformed (X-Forwarded-Uri / X-Original-URI).", Err: err})
 		return
 	}
-	// The auth request itself is always a GET; the original request is
-	// what a cross-site form would have sent.
-	if g.needsCSRFCheck(orig, false) {
-		if err := g.co.checkCSRF(orig); err != nil {
-			g.metrics.CSRFRejected()
-			g.writeError(w, orig, &Error{Status: http.StatusForbidden, Code: CodeCSRFRejected, API: true,
-				Message: "Cross-origin request refused: its origin is not allowed.", Err: err})
-			return
-		}
+	if foreignUpgrade(orig.Header) {
+		g.writeError(w, orig, &Error{Status: http.StatusBadRequest, Code: CodeInvalidRequest, API: true,
+			Message: "Protocol upgrades other than WebSocket are not accepted.",
+			Err:     fmt.Errorf("upgrade to %.32q through forward-auth", orig.Header.Get("Upgrade"))})
+		return
 	}
 	if cors.IsPreflight(orig) {
 		g.log.Warn("a CORS preflight reached forward-auth; route OPTIONS preflights to the gateway (see docs/forward-auth.md)", "uri", orig.URL.RequestURI())
@@ -83,6 +79,23 @@ func (g *Gateway) serveVerify(w http.ResponseWriter, r *http.Request, ctx *reqCo
 	if err != nil {
 		g.writeError(w, orig, &Error{Status: http.StatusBadRequest, Code: CodeInvalidPath, Message: "The request path is not acceptable.", Err: err, API: loginStatus})
 		return
+	}
+	// The matched rule's route gives the CSRF allowlist, the identity
+	// header names and, if it sets one, the refresh mode; the same match
+	// then decides. The proxy in front does the routing itself.
+	m, rt := g.matchRoute(orig.Host, path, orig.Method)
+	if rt.refresh != "" {
+		refreshMode = rt.refresh
+	}
+	// The auth request itself is always a GET; the original request is
+	// what a cross-site form would have sent.
+	if g.needsCSRFCheck(orig, false) {
+		if err := rt.co.checkCSRF(orig); err != nil {
+			g.metrics.CSRFRejected()
+			g.writeErrorCORS(w, orig, rt.co, &Error{Status: http.StatusForbidden, Code: CodeCSRFRejected, API: true,
+				Message: "Cross-origin request refused: its origin is not allowed.", Err: err})
+			return
+		}
 	}
 
 	res, authErr := g.auth.Authenticate(orig)
@@ -97,9 +110,7 @@ func (g *Gateway) serveVerify(w http.ResponseWriter, r *http.Request, ctx *reqCo
 			return
 		}
 	}
-	d := g.policy.Decide(policy.Request{
-		Host: policy.CanonicalHost(orig.Host), Path: path, Method: orig.Method, Principal: res.Principal,
-	})
+	d := g.policy.DecideMatch(m, res.Principal)
 	if res.ClearCookie {
 		g.cookies.Clear(w.Header())
 	}
@@ -112,16 +123,27 @@ func (g *Gateway) serveVerify(w http.ResponseWriter, r *http.Request, ctx *reqCo
 		e := denial(d, authErr)
 		e.API = loginStatus
 		g.metrics.AuthDecision(e.Code)
-		g.writeError(w, orig, e)
+		g.writeErrorCORS(w, orig, rt.co, e)
 		return
 	}
 	g.metrics.AuthDecision("")
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	if res.Principal != nil {
-		g.headers.inject(h, res.Principal)
+		rt.headers.inject(h, res.Principal)
+		// The proxy copies it to the upstream request like the identity
+		// headers (docs/forward-auth.md).
+		if err := g.assertion.set(h, res.Principal, rt.audience); err != nil {
+			g.log.Error("identity assertion not added", "err", err)
+		}
 	} else {
-		g.headers.inject(h, &session.Principal{}) // every header present, all empty
+		rt.headers.inject(h, &session.Principal{}) // every header present, all empty
+		if g.assertion != nil {
+			h[g.assertion.header] = []string{""} // for Caddy 2.6's copy_headers, like the rest
+		}
+	}
+	for _, fh := range rt.set {
+		h[fh.name] = []string{fh.value}
 	}
 	w.WriteHeader(http.StatusOK)
 }
@@ -133,7 +155,10 @@ func (g *Gateway) serveVerify(w http.ResponseWriter, r *http.Request, ctx *reqCo
 // the auth request: every proxy forwards them.
 func originalRequest(r *http.Request) (*http.Request, error) {
 	h := r.Header
-	method := firstOf(h, "X-Forwarded-Method", "X-Original-Method")
+	method, err := forwardedValue(h, "X-Forwarded-Method", "X-Original-Method")
+	if err != nil {
+		return nil, err
+	}
 	if method == "" {
 		method = http.MethodGet
 	}
@@ -141,7 +166,10 @@ func originalRequest(r *http.Request) (*http.Request, error) {
 		return nil, fmt.Errorf("forwarded method %q", method)
 	}
 	host := h.Get("X-Forwarded-Host")
-	uri := firstOf(h, "X-Forwarded-Uri", "X-Original-URI")
+	uri, err := forwardedValue(h, "X-Forwarded-Uri", "X-Original-URI")
+	if err != nil {
+		return nil, err
+	}
 	if full := h.Get("X-Original-URL"); full != "" {
 		u, err := url.Parse(full)
 		if err != nil || u.Host == "" {
@@ -172,11 +200,24 @@ func originalRequest(r *http.Request) (*http.Request, error) {
 	return o, nil
 }
 
-func firstOf(h http.Header, names ...string) string {
+// forwardedValue returns the one value given for a field of the original
+// request under any of names (the Traefik/Caddy and the nginx spelling),
+// or "". Different values are refused: a proxy sets one spelling and
+// passes the client's copy of the other through unchanged (the nginx
+// recipe sets X-Original-URI, and a client's X-Forwarded-Uri reached the
+// gateway beside it), so believing either could judge a request other
+// than the one proxied (issue #10).
+func forwardedValue(h http.Header, names ...string) (string, error) {
+	v := ""
 	for _, n := range names {
-		if v := h.Get(n); v != "" {
-			return v
+		for _, x := range h.Values(n) {
+			switch {
+			case v == "":
+				v = x
+			case x != v:
+				return "", fmt.Errorf("conflicting values for the original request in %s", strings.Join(names, ", "))
+			}
 		}
 	}
-	return ""
+	return v, nil
 }

@@ -160,3 +160,46 @@ func TestVerifyRefusesBadInput(t *testing.T) {
 		t.Errorf("X-Original-URL: %d", res.StatusCode)
 	}
 }
+
+// TestVerifyConflictingOriginal: nginx sets X-Original-URI and passes a
+// client's X-Forwarded-Uri through unchanged; two different accounts of
+// the original request are refused, never one of them believed.
+func TestVerifyConflictingOriginal(t *testing.T) {
+	se := newSessionEnv(t, trustLoopback)
+	for _, tc := range []struct {
+		name   string
+		nginx  bool
+		method string
+		hdr    []string
+		want   int
+	}{
+		{"client X-Forwarded-Uri beside nginx's X-Original-URI", true, "GET", []string{"X-Forwarded-Uri", "/public/x"}, 400},
+		{"client X-Original-URI beside Caddy's X-Forwarded-Uri", false, "GET", []string{"X-Original-URI", "/public/x"}, 400},
+		{"client X-Forwarded-Method beside nginx's X-Original-Method", true, "POST", []string{"X-Forwarded-Method", "GET"}, 400},
+		{"the same value twice is one account", true, "GET", []string{"X-Forwarded-Uri", "/app/x"}, 401},
+		{"control: nginx alone", true, "GET", nil, 401},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := se.verify("", tc.method, "/app/x", tc.nginx, append(tc.hdr, "Accept", "application/json")...)
+			if res.StatusCode != tc.want {
+				t.Fatalf("status %d, want %d", res.StatusCode, tc.want)
+			}
+			if tc.want == 400 && errorCode(t, res) != CodeInvalidRequest {
+				t.Errorf("code %q, want %s", errorCode(t, res), CodeInvalidRequest)
+			}
+		})
+	}
+}
+
+// TestVerifyRefusesForeignUpgrades: Caddy relays any upgrade the app
+// accepts, so an h2c upgrade on an allowed route would tunnel past the
+// policy (e2e/attack TestForwardAuth/caddy/h2c_upgrade); verify refuses it.
+func TestVerifyRefusesForeignUpgrades(t *testing.T) {
+	se := newSessionEnv(t, trustLoopback)
+	for up, want := range map[string]int{"h2c": 400, "H2C": 400, "TLS/1.0": 400, "websocket": 200} {
+		res := se.verify("", "GET", "/public/x", false, "Connection", "Upgrade", "Upgrade", up)
+		if res.StatusCode != want {
+			t.Errorf("Upgrade %s: status %d, want %d", up, res.StatusCode, want)
+		}
+	}
+}

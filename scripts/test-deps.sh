@@ -11,9 +11,19 @@ set -euo pipefail
 
 command -v go >/dev/null || { echo "test-deps: Go is required (https://go.dev/dl/)" >&2; exit 1; }
 
+# have reports whether a dependency is present: a program on PATH, or
+# pyjwt, the Python JWT library (Debian's python3-jwt) that the assertion
+# test verifies with.
+have() {
+  case "$1" in
+    pyjwt) /usr/bin/python3 -c 'import jwt' >/dev/null 2>&1 ;;
+    *) command -v "$1" >/dev/null 2>&1 ;;
+  esac
+}
+
 missing=()
 for tool in "$@"; do
-  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+  have "$tool" || missing+=("$tool")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -24,6 +34,7 @@ pkg_for() {
     redis-cli) echo redis-tools ;;
     chromium) echo chromium ;;
     node) echo nodejs ;;
+    pyjwt) echo python3-jwt ;;
     *) echo "$1" ;;
   esac
 }
@@ -41,7 +52,7 @@ fi
 
 still=()
 for tool in "${missing[@]}"; do
-  command -v "$tool" >/dev/null 2>&1 || still+=("$tool")
+  have "$tool" || still+=("$tool")
 done
 [ ${#still[@]} -eq 0 ] && exit 0
 if [ -n "${CI:-}" ]; then

@@ -13,6 +13,11 @@ type Authenticator struct {
 	// Tokens verifies access tokens, from either place: a *Tokens, or a
 	// *Manager, which also checks revocation.
 	Tokens Verifier
+	// Bearer, when set, verifies bearer tokens instead of Tokens: a
+	// Manager's VerifyBearer, which also accepts external issuers' tokens.
+	// Cookies are always verified with Tokens, so an external token is
+	// never accepted from a cookie.
+	Bearer Verifier
 	// Cookies names the session cookie.
 	Cookies *Cookies
 }
@@ -21,6 +26,12 @@ type Authenticator struct {
 type Verifier interface {
 	Verify(raw string) (*Principal, error)
 }
+
+// VerifierFunc adapts a function to Verifier.
+type VerifierFunc func(raw string) (*Principal, error)
+
+// Verify calls f.
+func (f VerifierFunc) Verify(raw string) (*Principal, error) { return f(raw) }
 
 // Result is what Authenticate found, alongside its error.
 type Result struct {
@@ -65,7 +76,11 @@ func (a *Authenticator) Authenticate(r *http.Request) (Result, error) {
 		return Result{Bearer: true}, err
 	}
 	if found {
-		p, err := a.Tokens.Verify(tok)
+		v := a.Bearer
+		if v == nil {
+			v = a.Tokens
+		}
+		p, err := v.Verify(tok)
 		if err != nil {
 			return Result{Bearer: true}, err
 		}

@@ -1,11 +1,9 @@
 package session
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
@@ -14,7 +12,7 @@ import (
 
 // registeredClaims are the claim names accessClaims owns. Configured extra
 // claims may not reuse them, and a payload may not carry a case variant of
-// them (see accessClaims.UnmarshalJSON).
+// them (see accessClaims.decode).
 var registeredClaims = [...]string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "email", "roles"}
 
 var (
@@ -40,10 +38,6 @@ type accessClaims struct {
 	Roles     []string
 	// Extra holds the configured extra claims present in the token.
 	Extra map[string]any
-
-	// extraNames are the configured extra claim names UnmarshalJSON keeps;
-	// set before decoding.
-	extraNames []string
 }
 
 // wireClaims is the JSON shape of the registered claims when minting.
@@ -83,57 +77,57 @@ func (c *accessClaims) MarshalJSON() ([]byte, error) {
 	return append(out, extra[1:]...), nil
 }
 
-// UnmarshalJSON decodes the payload member by member. encoding/json
-// matches struct fields case-insensitively and lets a repeated member
-// silently win, so a payload with "SUB" (beside or instead of "sub") or
-// with two "sub" members could mean different things to different parsers.
-// Both are rejected here: RFC 7519 section 4 lets a parser either reject
+// decode reads a payload into c in one pass (scanObject), keeping the
+// configured extra claims named in extraNames. encoding/json matches
+// struct fields case-insensitively and lets a repeated member silently
+// win, so a payload with "SUB" (beside or instead of "sub") or with two
+// "sub" members could mean different things to different parsers. Both
+// are rejected here: RFC 7519 section 4 lets a parser either reject
 // duplicate claim names or keep the last one; we reject.
-func (c *accessClaims) UnmarshalJSON(data []byte) error {
-	names := c.extraNames
-	*c = accessClaims{extraNames: names}
-	return decodeObject(data, func(key string, dec *json.Decoder) error {
-		if variantOf(key, registeredClaims[:]) || variantOf(key, names) {
-			return fmt.Errorf("%w: %q", errDuplicateMember, key)
+//
+// data MUST have passed json.Valid. Strings that need no unescaping are
+// substrings of data (one allocation for the whole payload, none per
+// claim).
+func (c *accessClaims) decode(data []byte, extraNames []string) error {
+	*c = accessClaims{}
+	return scanObject(string(data), func(key, v string) error {
+		if variantOf(key, registeredClaims[:]) || variantOf(key, extraNames) {
+			return fmt.Errorf("%w: %.64q", errDuplicateMember, key)
 		}
 		var err error
 		switch key {
 		case "iss":
-			err = dec.Decode(&c.Issuer)
+			err = stringValue(v, &c.Issuer)
 		case "sub":
-			err = dec.Decode(&c.Subject)
+			err = stringValue(v, &c.Subject)
 		case "aud":
-			err = dec.Decode(&c.Audience)
+			err = stringValue(v, &c.Audience)
 		case "exp":
-			err = dec.Decode(&c.ExpiresAt)
+			c.ExpiresAt, err = dateValue(v)
 		case "nbf":
-			err = dec.Decode(&c.NotBefore)
+			c.NotBefore, err = dateValue(v)
 		case "iat":
-			err = dec.Decode(&c.IssuedAt)
+			c.IssuedAt, err = dateValue(v)
 		case "jti":
-			err = dec.Decode(&c.ID)
+			err = stringValue(v, &c.ID)
 		case "sid":
-			err = dec.Decode(&c.SessionID)
+			err = stringValue(v, &c.SessionID)
 		case "email":
-			err = dec.Decode(&c.Email)
+			err = stringValue(v, &c.Email)
 		case "roles":
-			err = dec.Decode(&c.Roles)
+			err = stringsValue(v, &c.Roles)
 		default:
-			for _, n := range names {
-				if key == n {
-					var v any
-					if err := dec.Decode(&v); err != nil {
-						return fmt.Errorf("claim %q: %w", key, err)
-					}
-					if c.Extra == nil {
-						c.Extra = make(map[string]any, len(names))
-					}
-					c.Extra[key] = v
-					return nil
-				}
+			if !slices.Contains(extraNames, key) {
+				return nil // not ours: ignored (already checked to be valid JSON)
 			}
-			var skip json.RawMessage
-			err = dec.Decode(&skip)
+			var x any
+			if err := json.Unmarshal([]byte(v), &x); err != nil {
+				return fmt.Errorf("claim %q: %w", key, err)
+			}
+			if c.Extra == nil {
+				c.Extra = make(map[string]any, len(extraNames))
+			}
+			c.Extra[key] = x
 		}
 		if err != nil {
 			return fmt.Errorf("claim %q: %w", key, err)
@@ -142,65 +136,13 @@ func (c *accessClaims) UnmarshalJSON(data []byte) error {
 	})
 }
 
-// decodeObject walks the top-level members of the JSON object in data,
-// calling member for each with the decoder positioned at the value (which
-// member must consume). It rejects non-objects, trailing data and repeated
-// member names.
-func decodeObject(data []byte, member func(key string, dec *json.Decoder) error) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if tok, err := dec.Token(); err != nil {
-		return err
-	} else if tok != json.Delim('{') {
-		return errors.New("not a JSON object")
-	}
-	// Real headers and payloads have a dozen members: a linear scan is
-	// cheapest. Past that (a hostile token), a map keeps the check linear.
-	var seen []string
-	var seenSet map[string]struct{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		key, ok := tok.(string)
-		if !ok {
-			return errors.New("object member name is not a string")
-		}
-		dup := false
-		if seenSet != nil {
-			_, dup = seenSet[key]
-			seenSet[key] = struct{}{}
-		} else {
-			dup = slices.Contains(seen, key)
-			seen = append(seen, key)
-			if len(seen) > 32 {
-				seenSet = make(map[string]struct{}, 2*len(seen))
-				for _, s := range seen {
-					seenSet[s] = struct{}{}
-				}
-			}
-		}
-		if dup {
-			return fmt.Errorf("%w: %q", errDuplicateMember, key)
-		}
-		if err := member(key, dec); err != nil {
-			return err
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing '}'
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("data after the JSON object")
-	}
-	return nil
-}
-
 // variantOf reports whether key equals one of names ignoring case but not
-// exactly ("SUB" for "sub").
+// exactly ("SUB" for "sub"). Lengths may differ: encoding/json folds
+// U+017F to "s" and U+212A to "k", so "\u017fub" is a variant of "sub"
+// (issue #10).
 func variantOf(key string, names []string) bool {
 	for _, n := range names {
-		if len(key) == len(n) && key != n && strings.EqualFold(key, n) {
+		if key != n && strings.EqualFold(key, n) {
 			return true
 		}
 	}
@@ -230,25 +172,20 @@ func (c *accessClaims) GetAudience() (jwt.ClaimStrings, error) {
 	return jwt.ClaimStrings{c.Audience}, nil
 }
 
-// Validate implements jwt.ClaimsValidator: jwt/v5 requires exp (with
-// WithExpirationRequired) and checks iat only when present, so the other
-// claims Gatehouse depends on are required here.
-func (c *accessClaims) Validate() error {
+// missing names the required claims c lacks: iss, aud, exp, iat, sub,
+// sid, jti.
+func (c *accessClaims) missing() error {
 	var missing []string
-	if c.IssuedAt == nil {
-		missing = append(missing, "iat")
+	for _, m := range []struct {
+		name   string
+		absent bool
+	}{
+		{"iss", c.Issuer == ""}, {"aud", c.Audience == ""}, {"exp", c.ExpiresAt == nil},
+		{"iat", c.IssuedAt == nil}, {"sub", c.Subject == ""}, {"sid", c.SessionID == ""}, {"jti", c.ID == ""},
+	} {
+		if m.absent {
+			missing = append(missing, m.name)
+		}
 	}
-	if c.Subject == "" {
-		missing = append(missing, "sub")
-	}
-	if c.SessionID == "" {
-		missing = append(missing, "sid")
-	}
-	if c.ID == "" {
-		missing = append(missing, "jti")
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("%w: %s", errClaimAbsent, strings.Join(missing, ", "))
-	}
-	return nil
+	return fmt.Errorf("%w: %s", errClaimAbsent, strings.Join(missing, ", "))
 }

@@ -71,26 +71,28 @@ func parseHeader(seg string) (joseHeader, error) {
 	if err != nil {
 		return h, fmt.Errorf("%w: %w: header: %w", ErrInvalidToken, ErrMalformedToken, err)
 	}
-	err = decodeObject(data, func(key string, dec *json.Decoder) error {
+	if !json.Valid(data) {
+		return h, fmt.Errorf("%w: %w: header: %w", ErrInvalidToken, ErrMalformedToken, errInvalidJSON)
+	}
+	err = scanObject(string(data), func(key, v string) error {
 		if variantOf(key, knownHeaderParams[:]) {
 			return fmt.Errorf("%w: %q", errDuplicateMember, key)
 		}
 		switch key {
 		case "alg":
 			h.hasAlg = true
-			return decodeString(dec, key, &h.Alg)
+			return headerString(v, key, &h.Alg)
 		case "kid":
 			h.hasKid = true
-			return decodeString(dec, key, &h.Kid)
+			return headerString(v, key, &h.Kid)
 		case "typ":
-			return decodeString(dec, key, &h.Typ)
+			return headerString(v, key, &h.Typ)
 		case "crit", "b64", "jku", "jwk", "x5u", "x5c":
 			if h.forbidden == "" {
 				h.forbidden = key
 			}
 		}
-		var skip json.RawMessage
-		return dec.Decode(&skip)
+		return nil
 	})
 	if err != nil {
 		return h, fmt.Errorf("%w: %w: header: %w", ErrInvalidToken, ErrMalformedToken, err)
@@ -98,16 +100,15 @@ func parseHeader(seg string) (joseHeader, error) {
 	return h, nil
 }
 
-// decodeString decodes a JSON string (and only a string: null or a number
+// headerString decodes a JSON string (and only a string: null or a number
 // is an error) into dst.
-func decodeString(dec *json.Decoder, key string, dst *string) error {
-	tok, err := dec.Token()
+func headerString(v, key string, dst *string) error {
+	if v[0] != '"' {
+		return fmt.Errorf("header %q is not a string", key)
+	}
+	s, err := unquote(v)
 	if err != nil {
 		return err
-	}
-	s, ok := tok.(string)
-	if !ok {
-		return fmt.Errorf("header %q is not a string", key)
 	}
 	*dst = s
 	return nil

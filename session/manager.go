@@ -24,8 +24,16 @@ type Manager struct {
 	grace   time.Duration
 	now     func() time.Time
 	flight  singleflight.Group
+	cache   *VerifyCache // nil: off
 	// onRevoke observes revocations, for metrics (ManagerOptions.OnRevoke).
 	onRevoke func(RevocationKind)
+	// external routes bearer tokens by iss; nil: own tokens only.
+	external *Issuers
+	// bearerIDs are the VerifierIDs a bearer token may be cached under
+	// when external is set: the own Tokens' and every External's.
+	bearerIDs []string
+	// keep is how long a revocation must outlive the tokens it covers.
+	keep time.Duration
 }
 
 // ManagerOptions configure a Manager.
@@ -48,11 +56,21 @@ type ManagerOptions struct {
 	Grace            time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Cache, when set, holds verified access tokens, so a token seen
+	// before skips its signature check; revocation is still checked on
+	// every request. Nil verifies every time.
+	Cache *VerifyCache
 	// OnRevoke, when set, is called with the kind of every revocation
 	// this Manager makes (logout, admin, reuse detection, a user removed
 	// at the source), after it applies locally. It is for metrics: it
 	// must be fast and must not block.
 	OnRevoke func(RevocationKind)
+	// External, when set, routes bearer tokens to external issuers by
+	// their iss (VerifyBearer). ExternalLifetime is the longest lifetime
+	// of their tokens (external_tokens.max_lifetime): revocations are kept
+	// that long.
+	External         *Issuers
+	ExternalLifetime time.Duration
 }
 
 // NewManager returns a Manager. All fields but Now are required.
@@ -63,12 +81,17 @@ func NewManager(o ManagerOptions) (*Manager, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Manager{
+	m := &Manager{
 		tokens: o.Tokens, refresh: o.Refresh, store: o.Store, revoked: o.Revocations,
 		shared: o.Shared, mirror: o.Mirror, open: o.FailOpen,
 		idle: o.IdleTimeout, life: o.AbsoluteLifetime, grace: o.Grace, now: o.Now,
-		onRevoke: o.OnRevoke,
-	}, nil
+		onRevoke: o.OnRevoke, external: o.External, cache: o.Cache,
+		keep: max(o.Tokens.AccessTTL(), o.ExternalLifetime),
+	}
+	if o.External != nil {
+		m.bearerIDs = append([]string{o.Tokens.id}, o.External.ids...)
+	}
+	return m, nil
 }
 
 // Issued is what login and refresh hand to the client.
@@ -89,6 +112,8 @@ type Client struct {
 	IP        string
 	// Source is where the identity came from (Record.Source).
 	Source string
+	// SourceSecret is kept in the record for the source (Record.SourceSecret).
+	SourceSecret []byte
 }
 
 // Login starts a new session for id.
@@ -99,7 +124,8 @@ func (m *Manager) Login(ctx context.Context, id Identity, c Client) (Issued, err
 	rec := Record{
 		ID: sid, Identity: id, CreatedAt: now, RefreshedAt: now,
 		IdleExpiresAt: now.Add(m.idle), ExpiresAt: now.Add(m.life),
-		UserAgent: c.UserAgent, IP: c.IP, Source: c.Source, RefreshHash: HashRefreshToken(refresh),
+		UserAgent: c.UserAgent, IP: c.IP, Source: c.Source, SourceSecret: c.SourceSecret,
+		RefreshHash: HashRefreshToken(refresh),
 	}
 	if rec.IdleExpiresAt.After(rec.ExpiresAt) {
 		rec.IdleExpiresAt = rec.ExpiresAt
@@ -118,7 +144,15 @@ func (m *Manager) Login(ctx context.Context, id Identity, c Client) (Issued, err
 // at each rotation, so role changes reach the app within one access-token
 // lifetime. It returns an error matching ErrSessionRevoked when the user
 // was removed or disabled at the source, which ends the session.
-type FreshIdentity func(ctx context.Context, rec Record) (Identity, error)
+type FreshIdentity func(ctx context.Context, rec Record) (Fresh, error)
+
+// Fresh is what a source says about a session's user at a rotation.
+type Fresh struct {
+	Identity Identity
+	// SourceSecret, when not empty, replaces the record's SourceSecret
+	// in the same atomic step as the rotation.
+	SourceSecret []byte
+}
 
 // Refresh rotates a refresh token. Concurrent calls with the same token in
 // this process share one rotation; across processes the store's grace
@@ -149,7 +183,8 @@ func (m *Manager) rotate(ctx context.Context, sid, token string, fresh FreshIden
 	if rec.Revoked {
 		return Issued{}, ErrSessionRevoked
 	}
-	id, err := fresh(ctx, rec)
+	f, err := fresh(ctx, rec)
+	id := f.Identity
 	if errors.Is(err, ErrSessionRevoked) {
 		if rerr := m.Logout(ctx, sid); rerr != nil {
 			return Issued{}, rerr
@@ -167,7 +202,7 @@ func (m *Manager) rotate(ctx context.Context, sid, token string, fresh FreshIden
 	var outcome Outcome
 	rec, outcome, err = m.store.Rotate(ctx, sid, Rotation{
 		Presented: HashRefreshToken(token), Next: HashRefreshToken(next), Identity: id,
-		Now: m.now(), Grace: m.grace, IdleTimeout: m.idle,
+		SourceSecret: f.SourceSecret, Now: m.now(), Grace: m.grace, IdleTimeout: m.idle,
 	})
 	if errors.Is(err, ErrRefreshReused) {
 		if serr := m.revoke(ctx, Revocation{Kind: RevokeSessionKind, ID: sid, Until: m.revocationExpiry()}); serr != nil {
@@ -227,11 +262,65 @@ func (m *Manager) LogoutUser(ctx context.Context, subject string) error {
 
 // Verify verifies an access token and checks it against the revocation
 // list. A revoked token's error matches ErrSessionRevoked.
+//
+// With a Cache, a token verified before (by this Manager's Tokens, before
+// its exp) skips verification; the mirror's freshness and the revocation
+// list are checked on every call, cached or not. Neither makes a store
+// round trip: the list is local, fed by the mirror.
 func (m *Manager) Verify(raw string) (*Principal, error) {
-	p, err := m.tokens.Verify(raw)
+	p, ok := m.cache.Get(m.tokens.id, raw)
+	if !ok {
+		var err error
+		if p, err = m.tokens.Verify(raw); err != nil {
+			return nil, err
+		}
+		m.cache.Put(m.tokens.id, raw, p, p.ExpiresAt)
+	}
+	return m.checkRevoked(p)
+}
+
+// VerifyBearer verifies a token presented as Authorization: Bearer. With
+// external issuers configured, the token is routed by its iss before any
+// key is looked up: the gateway's own tokens go through Verify, an
+// external issuer's through its verifier, and then through the same
+// revocation checks (by jti, and by user not-before); any other iss is
+// ErrInvalidToken (ErrWrongIssuer) without a network request. External
+// tokens are accepted only here, never from a cookie, and never refreshed.
+//
+// With a Cache, an external token verified before is served from it under
+// its issuer entry's VerifierID, for at most External.CacheUntil (its exp,
+// and external_tokens.refetch_interval); revocation and the mirror's
+// freshness are checked on every call, as in Verify. A cache hit, own or
+// external, is found before routing (one lookup per configured verifier).
+func (m *Manager) VerifyBearer(raw string) (*Principal, error) {
+	if m.external == nil {
+		return m.Verify(raw)
+	}
+	// A token cached under one of the verifiers the router could pick
+	// was verified by the one it picks: routing is a function of the
+	// token's bytes, and the Issuers is immutable (a reload builds new
+	// verifiers, with new ids). So a hit skips routing too.
+	if p, ok := m.cache.GetAny(m.bearerIDs, raw); ok {
+		return m.checkRevoked(p)
+	}
+	e, h, err := m.external.route(raw)
 	if err != nil {
 		return nil, err
 	}
+	if e == nil {
+		return m.Verify(raw)
+	}
+	p, err := e.verify(context.Background(), raw, h)
+	if err != nil {
+		return nil, err
+	}
+	m.cache.Put(e.id, raw, p, e.CacheUntil(p.ExpiresAt))
+	return m.checkRevoked(p)
+}
+
+// checkRevoked applies the revocation list (and its staleness) to a
+// verified principal.
+func (m *Manager) checkRevoked(p *Principal) (*Principal, error) {
 	if m.mirror != nil && !m.open && m.mirror.Started() && !m.mirror.Fresh() {
 		return nil, fmt.Errorf("%w: revocation mirror is %s old", ErrStoreUnavailable, m.mirror.Age().Round(time.Second))
 	}
@@ -244,8 +333,9 @@ func (m *Manager) Verify(raw string) (*Principal, error) {
 // revocationExpiry is when a revocation entry made now can be forgotten:
 // after every access token it covers has expired.
 func (m *Manager) revocationExpiry() time.Time {
-	// 5m is the largest leeway config allows.
-	return m.now().Add(m.tokens.AccessTTL() + 5*time.Minute)
+	// 5m is the largest leeway config allows; keep covers the longest
+	// token lifetime, own or external.
+	return m.now().Add(m.keep + 5*time.Minute)
 }
 
 // SessionID returns the session id of a refresh token this gateway

@@ -45,7 +45,19 @@ func newManager(t *testing.T, failOpen bool) (*session.Manager, *lockedClock, *s
 	}
 	store := memstore.New(memstore.Options{Now: clock.Now})
 	list := session.NewRevocations(clock.Now)
-	mirror := session.NewMirror(session.MirrorOptions{List: list, Source: store, MaxStaleness: 30 * time.Second, Now: clock.Now})
+	// The mirror syncs at Start, then once more in the background right
+	// after it subscribes, then on a ticker that runs on real time. A test
+	// that moves the clock must not meet a late sync that makes a stale
+	// mirror fresh again: the ticker's interval is an hour, and
+	// newManager returns only after the post-subscription sync.
+	synced := make(chan struct{}, 4)
+	mirror := session.NewMirror(session.MirrorOptions{List: list, Source: store, MaxStaleness: 30 * time.Second, Interval: time.Hour, Now: clock.Now,
+		OnSync: func(error) {
+			select {
+			case synced <- struct{}{}:
+			default:
+			}
+		}})
 	m, err := session.NewManager(session.ManagerOptions{
 		Tokens: tokens, Refresh: refresh, Store: store, Revocations: list, Shared: store, Mirror: mirror,
 		FailOpen: failOpen, IdleTimeout: 24 * time.Hour, AbsoluteLifetime: 48 * time.Hour, Grace: 30 * time.Second, Now: clock.Now,
@@ -57,6 +69,13 @@ func newManager(t *testing.T, failOpen bool) (*session.Manager, *lockedClock, *s
 	t.Cleanup(cancel)
 	if err := mirror.Start(ctx); err != nil {
 		t.Fatal(err)
+	}
+	for range 2 { // Start's sync and the one after subscribing
+		select {
+		case <-synced:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the mirror did not sync after subscribing")
+		}
 	}
 	return m, clock, mirror
 }
@@ -74,7 +93,7 @@ func TestStaleMirror(t *testing.T) {
 		if _, err := m.Verify(is.Access); err != nil || !mirror.Fresh() {
 			t.Fatalf("fresh mirror: %v (fresh=%v)", err, mirror.Fresh())
 		}
-		clock.Advance(31 * time.Second) // no sync can have happened: the ticker runs on real time
+		clock.Advance(31 * time.Second) // no sync can have happened: the ticker's interval is an hour of real time
 		_, err = m.Verify(is.Access)
 		switch {
 		case failOpen && err != nil:

@@ -44,7 +44,9 @@ func TestIssuedOutcomeAndOnRevoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	same := func(_ context.Context, rec session.Record) (session.Identity, error) { return rec.Identity, nil }
+	same := func(_ context.Context, rec session.Record) (session.Fresh, error) {
+		return session.Fresh{Identity: rec.Identity}, nil
+	}
 
 	login, err := m.Login(ctx, session.Identity{Subject: "alice"}, session.Client{})
 	if err != nil || login.Outcome != 0 {

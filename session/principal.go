@@ -23,7 +23,11 @@ type Identity struct {
 type Principal struct {
 	Identity
 	// SessionID is the sid claim: the session the token belongs to.
+	// Empty for an external issuer's token, which has no session here.
 	SessionID string
+	// Issuer is the external issuer that vouched for the caller (the
+	// token's iss); empty for the gateway's own tokens.
+	Issuer string
 	// TokenID is the jti claim.
 	TokenID string
 	// IssuedAt and ExpiresAt are the token's iat and exp.

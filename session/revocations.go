@@ -84,11 +84,13 @@ func (r *Revocations) RevokeUser(subject string, before, until time.Time) {
 	r.sweep()
 }
 
-// Revoked reports whether p's token has been revoked.
+// Revoked reports whether p's token has been revoked. An external
+// issuer's token (no session) is revoked by its jti or its subject; one
+// without iat is revoked whenever its subject is.
 func (r *Revocations) Revoked(p *Principal) bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	if _, ok := r.sessions[p.SessionID]; ok {
+	if _, ok := r.sessions[p.SessionID]; ok && p.SessionID != "" {
 		return true
 	}
 	if _, ok := r.tokens[p.TokenID]; ok && p.TokenID != "" {

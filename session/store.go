@@ -50,6 +50,10 @@ type Record struct {
 	// file, "grant" for an upstream grant), so a refresh knows where to
 	// read fresh claims.
 	Source string
+	// SourceSecret is what the source needs to re-check the user at a
+	// rotation (an OpenID Connect provider's refresh token, sealed by the
+	// caller); stores keep it as given. Empty for most sources.
+	SourceSecret []byte
 	// RefreshHash is the hash of the current refresh token.
 	RefreshHash []byte
 	// PrevHash is the hash of the token RefreshHash replaced, accepted
@@ -82,6 +86,9 @@ type Rotation struct {
 	Next []byte
 	// Identity is the user's identity read fresh from its source.
 	Identity Identity
+	// SourceSecret, when not empty, replaces Record.SourceSecret (a
+	// source that rotates its own credential); empty keeps it.
+	SourceSecret []byte
 	// Now is the current time; Grace the window in which the previous
 	// token is still accepted; IdleTimeout extends IdleExpiresAt.
 	Now         time.Time
@@ -122,7 +129,7 @@ type Store interface {
 	//   - Presented equals RefreshHash: Rotated (PrevHash = old current,
 	//     PrevValidUntil = Now+Grace, RefreshHash = Next, RefreshedAt = Now,
 	//     IdleExpiresAt = Now+IdleTimeout capped at ExpiresAt, Identity
-	//     replaced);
+	//     replaced, SourceSecret replaced when the rotation has one);
 	//   - Presented equals PrevHash, Now before PrevValidUntil, and Next
 	//     equals RefreshHash: Reissued, nothing changes;
 	//   - anything else: the session is revoked in the same atomic step

@@ -22,13 +22,13 @@ type Tokens struct {
 	issuer     string
 	audience   string
 	ttl        time.Duration
+	leeway     time.Duration
 	maxBytes   int
 	extraNames []string
 	keys       *KeySet
 	now        func() time.Time
-	// parsers holds one jwt parser per algorithm in the key set, each
-	// pinned to that one algorithm (WithValidMethods).
-	parsers map[string]*jwt.Parser
+	// id is the VerifierID: unique to this Tokens.
+	id string
 }
 
 // NewTokens checks cfg and returns a Tokens that signs with keys.Signer()
@@ -79,29 +79,25 @@ func NewTokens(cfg config.Tokens, keys *KeySet, now func() time.Time) (*Tokens, 
 		issuer:     cfg.Issuer,
 		audience:   cfg.Audience,
 		ttl:        cfg.AccessTTL,
+		leeway:     cfg.Leeway,
 		maxBytes:   cfg.MaxTokenBytes,
 		extraNames: slices.Clone(cfg.Claims),
 		keys:       keys,
 		now:        now,
-		parsers:    make(map[string]*jwt.Parser),
 	}
-	for _, k := range keys.order {
-		if t.parsers[k.alg] != nil {
-			continue
-		}
-		t.parsers[k.alg] = jwt.NewParser(
-			jwt.WithValidMethods([]string{k.alg}),
-			jwt.WithIssuer(cfg.Issuer),
-			jwt.WithAudience(cfg.Audience),
-			jwt.WithLeeway(cfg.Leeway),
-			jwt.WithExpirationRequired(),
-			jwt.WithIssuedAt(),
-			jwt.WithTimeFunc(now),
-			jwt.WithStrictDecoding(),
-		)
-	}
+	// A random part makes every Tokens its own verifier: a cache entry
+	// made under one key set, issuer and audience can never be read
+	// under another (a reload builds a new Tokens).
+	var nonce [8]byte
+	_, _ = rand.Read(nonce[:])
+	t.id = "gatehouse:" + base64.RawURLEncoding.EncodeToString(nonce[:])
 	return t, nil
 }
+
+// VerifierID identifies this verifier in a VerifyCache: distinct for
+// every Tokens, so a token verified here is never served from the cache
+// to another verifier.
+func (t *Tokens) VerifierID() string { return t.id }
 
 // AccessTTL returns the lifetime of the access tokens Mint issues.
 func (t *Tokens) AccessTTL() time.Duration { return t.ttl }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -254,6 +255,14 @@ func TestVerifyRejects(t *testing.T) {
 		{"duplicate sub", forge(header(nil), strings.Replace(claims(nil), `"sub":"user-1"`, `"sub":"user-1","sub":"admin"`, 1), signEd), ErrMalformedToken, nil},
 		{"SUB beside sub", forge(header(nil), claims(set("SUB", "admin")), signEd), ErrMalformedToken, nil},
 		{"Sub instead of sub", forge(header(nil), strings.Replace(claims(nil), `"sub"`, `"Sub"`, 1), signEd), ErrMalformedToken, nil},
+		// U+017F (long s) and U+212A (Kelvin) fold to s and k in
+		// encoding/json's case-insensitive matching, though longer in bytes.
+		{"\u017fub beside sub", forge(header(nil), claims(set("\u017fub", "admin")), signEd), ErrMalformedToken, nil},
+		{"role\u017f beside roles", forge(header(nil), claims(set("role\u017f", []string{"admin"})), signEd), ErrMalformedToken, nil},
+		{"\u212aID case variant in header", forge(`{"alg":"EdDSA","\u212aid":"x","kid":"`+ed.ID()+`","typ":"at+jwt"}`, claims(nil), signEd), ErrMalformedToken, nil},
+		{"exp a numeric string", forge(header(nil), claims(set("exp", strconv.FormatInt(now.Add(time.Hour).Unix(), 10))), signEd), ErrMalformedToken, nil},
+		{"nbf a numeric string", forge(header(nil), claims(set("nbf", strconv.FormatInt(now.Unix(), 10))), signEd), ErrMalformedToken, nil},
+		{"iat a numeric string", forge(header(nil), claims(set("iat", strconv.FormatInt(now.Unix(), 10))), signEd), ErrMalformedToken, nil},
 		{"duplicate unknown member", forge(header(nil), strings.Replace(claims(nil), `{`, `{"x":1,"x":2,`, 1), signEd), ErrMalformedToken, nil},
 		{"Tenant case variant of an extra claim", forge(header(nil), claims(set("Tenant", "evil")), signEd), ErrMalformedToken, nil},
 		{"typ JWT", forge(header(set("typ", "JWT")), claims(nil), signEd), ErrInvalidToken, nil},

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/config/doctor"
+	"github.com/gatehouse/gatehouse/policy"
 	"github.com/gatehouse/gatehouse/proxy"
 )
 
@@ -90,11 +91,24 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "configuration `file` (YAML)")
+	explain := fs.String("explain", "", "explain which rule a request would match and why: --explain `METHOD` URL")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	// "--explain GET URL --config FILE": flags may follow the URL too.
+	rest := fs.Args()
+	if len(rest) > 1 {
+		if err := fs.Parse(rest[1:]); err != nil {
+			return 2
+		}
+		rest = append(rest[:1], fs.Args()...)
+	}
 	if *path == "" {
 		fmt.Fprintln(stderr, "gateway check: --config FILE is required")
+		return 2
+	}
+	if (*explain == "") != (len(rest) == 0) || len(rest) > 1 {
+		fmt.Fprintln(stderr, "gateway check: use --explain METHOD URL, such as --explain GET https://app.example.com/admin")
 		return 2
 	}
 	cfg, err := config.Load(*path)
@@ -105,8 +119,21 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		reportProblems(stdout, *path, err)
 		return 1
 	}
+	engine, err := policy.Compile(cfg.Policy)
+	if err != nil { // proxy.New compiled it already
+		reportProblems(stdout, *path, err)
+		return 1
+	}
+	if *explain != "" {
+		if err := explainRequest(stdout, cfg, engine, *explain, rest[0]); err != nil {
+			fmt.Fprintf(stderr, "gateway check: %v\n", err)
+			return 2
+		}
+		return 0
+	}
 	fmt.Fprintf(stdout, "%s: OK\n  listen:   %s\n  upstream: %s\n  store:    %s\n  keys:     %d\n  rules:    %d (default: %s)\n",
-		*path, cfg.Server.Listen, cfg.Upstream.URL, cfg.Store.Type, len(cfg.Keys), len(cfg.Policy.Rules), cfg.Policy.Default)
+		*path, cfg.Server.Listen, orNone(cfg.Upstream.URL), cfg.Store.Type, len(cfg.Keys), len(cfg.Policy.Rules), cfg.Policy.Default)
+	printRoutes(stdout, cfg, engine)
 	if fs := doctor.Diagnose(cfg); len(fs) > 0 {
 		fmt.Fprintf(stdout, "\n%d finding(s) — valid, but probably not what you want:\n", len(fs))
 		for _, f := range fs {
@@ -114,6 +141,14 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return 0
+}
+
+// orNone is s, or "(none)" when s is empty.
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
 }
 
 // reportProblems prints every configuration problem on its own line.

@@ -119,6 +119,18 @@ func Diagnose(c *config.Config) []Finding {
 			Fix:     "list the previous name under cookie.legacy"})
 	}
 
+	fs = append(fs, shadowedRoutes(c)...)
+	// OIDC callbacks over plain http (outside local testing).
+	for i := range c.OIDC.Providers {
+		p := &c.OIDC.Providers[i]
+		if u, err := url.Parse(c.OIDCRedirectURL(p)); err == nil && u.Scheme == "http" && !isLocal(u.Hostname()) {
+			add(Finding{ID: "oidc-http-callback", Severity: Warning, Field: fmt.Sprintf("oidc.providers[%d].redirect_url", i),
+				Problem: fmt.Sprintf("the %s callback %s is plain http", p.Name, u),
+				Browser: "the authorization code and the state cookie travel in clear, and the state cookie cannot be __Host- (a sibling subdomain could plant one: login CSRF)",
+				Fix:     "serve the gateway over https (public_url: https://...)"})
+		}
+	}
+
 	// Identity headers outside the stripped prefixes.
 	ih := c.IdentityHeaders
 	names := []string{ih.User, ih.Email, ih.Roles, ih.Session}
@@ -131,6 +143,19 @@ func Diagnose(c *config.Config) []Finding {
 				Problem: n + " is not under identity_headers.strip_prefixes",
 				Browser: "the gateway strips it, but a proxy in front of the app that reads a differently spelled variant, or another route into the app, may still trust a client's copy",
 				Fix:     "give identity headers one prefix (such as X-Auth-) and list it in strip_prefixes"})
+		}
+	}
+
+	// External issuers whose subjects share the namespace of other users.
+	if len(c.Issuers) > 0 {
+		local := c.Login.UsersFile != "" || c.Grant.Secret != ""
+		for i, is := range c.Issuers {
+			if is.SubjectPrefix == "" && (local || len(c.Issuers) > 1) {
+				add(Finding{ID: "issuer-subject-shared", Severity: Notice, Field: fmt.Sprintf("issuers[%d].subject_prefix", i),
+					Problem: "the subjects of " + is.Issuer + " are used as they are, in the same namespace as the users file, upstream grants and other issuers",
+					Browser: "a token of this issuer for sub \"alice\" is the same user alice to the app and to the policy, and revoking the user alice revokes both",
+					Fix:     `intended when both name the same people; otherwise set a subject_prefix such as "idp:"`})
+			}
 		}
 	}
 	return fs

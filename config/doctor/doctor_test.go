@@ -49,7 +49,46 @@ func TestDiagnose(t *testing.T) {
 			c.Tokens.MaxTokenBytes = 600
 		}, "token-over-limit"},
 		{"domain cookie without legacy list", func(c *config.Config) { c.Cookie.Domain = "example.com" }, "legacy-cookie-unlisted"},
+		{"oidc provider over https is healthy", func(c *config.Config) {
+			c.OIDC.Providers = []config.OIDCProvider{{Name: "idp", Issuer: "https://idp.example.com", ClientID: "a", ClientSecret: "b"}}
+		}, ""},
+		{"oidc callback over plain http", func(c *config.Config) {
+			c.PublicURL = "http://api.example.com"
+			c.Cookie.Secure = new(bool)
+			c.OIDC.Providers = []config.OIDCProvider{{Name: "idp", Issuer: "https://idp.example.com", ClientID: "a", ClientSecret: "b"}}
+		}, "oidc-http-callback"},
 		{"identity header outside the prefix", func(c *config.Config) { c.IdentityHeaders.User = "Remote-User" }, "identity-header-unprefixed"},
+		{"rule without upstream inside another app's prefix", func(c *config.Config) {
+			c.Upstreams = map[string]config.Upstream{"legacy": {URL: "http://127.0.0.1:3001"}}
+			c.Policy.Rules = []config.Rule{
+				{Host: "app.example.com", Path: "/legacy/admin/**", RolesAny: []string{"admin"}},
+				{Host: "App.example.com.", PathPrefix: "/legacy", Upstream: "legacy"},
+			}
+		}, "route-without-upstream"},
+		{"the same rules with the upstream named", func(c *config.Config) {
+			c.Upstreams = map[string]config.Upstream{"legacy": {URL: "http://127.0.0.1:3001"}}
+			c.Policy.Rules = []config.Rule{
+				{Host: "app.example.com", Path: "/legacy/admin/**", RolesAny: []string{"admin"}, Upstream: "legacy"},
+				{Host: "app.example.com", PathPrefix: "/legacy", Upstream: "legacy"},
+			}
+		}, ""},
+		{"another host, a sibling path or a deny rule", func(c *config.Config) {
+			c.Upstreams = map[string]config.Upstream{"legacy": {URL: "http://127.0.0.1:3001"}}
+			c.Policy.Rules = []config.Rule{
+				{Host: "other.example.com", PathPrefix: "/legacy/a"},
+				{PathPrefix: "/legacyx"},
+				{PathPrefix: "/legacy/internal", Access: "deny"},
+				{Host: "app.example.com", PathPrefix: "/legacy", Upstream: "legacy"},
+			}
+		}, ""},
+		{"issuer subjects shared with the users file", func(c *config.Config) {
+			c.Login.UsersFile = "users.yaml"
+			c.Issuers = []config.Issuer{{Issuer: "https://idp.example", Audiences: []string{"api"}, Algorithms: []string{"RS256"}}}
+		}, "issuer-subject-shared"},
+		{"prefixed issuer subjects", func(c *config.Config) {
+			c.Login.UsersFile = "users.yaml"
+			c.Issuers = []config.Issuer{{Issuer: "https://idp.example", Audiences: []string{"api"}, Algorithms: []string{"RS256"}, SubjectPrefix: "idp:"}}
+		}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -38,6 +38,7 @@ type Metrics struct {
 	logins          [numLoginResults][numLoginMethods]prometheus.Counter
 	revocations     [numRevocationKinds]prometheus.Counter
 	mirror          *mirrorAge
+	issuers         *issuerReady
 	reconciliations [2]prometheus.Counter // ok, error
 
 	storeSeconds [numStoreOps]prometheus.Observer
@@ -49,6 +50,10 @@ type Metrics struct {
 	preflights     [2]prometheus.Counter // allowed, refused
 	corsRejections prometheus.Counter
 	csrfRejections prometheus.Counter
+
+	// jwksFetches counts fetches of external issuers' key sets; the
+	// issuer label takes configured values only.
+	jwksFetches *prometheus.CounterVec
 
 	buildInfo *prometheus.GaugeVec
 }
@@ -111,6 +116,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.revocations[k] = revocations.WithLabelValues(name)
 	}
 	m.mirror = register(reg, newMirrorAge())
+	m.issuers = register(reg, newIssuerReady())
 	reconciliations := counterVec("revocation_reconciliations_total",
 		"Loads of the shared revocation list into this replica's mirror, by result (ok, error).", "result")
 	m.reconciliations[0], m.reconciliations[1] = reconciliations.WithLabelValues("ok"), reconciliations.WithLabelValues("error")
@@ -142,6 +148,9 @@ func New(reg prometheus.Registerer) *Metrics {
 		"Cross-origin requests (not preflights) from an origin the CORS policy does not allow: the browser withholds the response from the page.")
 	m.csrfRejections = counter("csrf_rejections_total",
 		"State-changing cross-origin requests refused by the CSRF check (403 CSRF_REJECTED).")
+
+	m.jwksFetches = counterVec("jwks_fetches_total",
+		"Fetches of external issuers' key sets (discovery, then the JWKS), by configured issuer and result (ok, error).", "issuer", "result")
 
 	m.buildInfo = register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: namespace, Name: "build_info",

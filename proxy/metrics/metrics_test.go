@@ -42,6 +42,8 @@ func recordOneOfEach(t *testing.T, reg *prometheus.Registry) *Metrics {
 	m.CORSRejected()
 	m.CSRFRejected()
 	m.UpstreamError(UpstreamUnavailable)
+	m.JWKSFetched("https://idp.example", nil)
+	m.WatchIssuers(func() map[string]bool { return map[string]bool{"https://idp.example": true} })
 
 	src := memstore.New(memstore.Options{})
 	mir := session.NewMirror(session.MirrorOptions{List: session.NewRevocations(nil), Source: src, MaxStaleness: time.Minute})

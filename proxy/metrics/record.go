@@ -128,6 +128,7 @@ const (
 	LoginForm  LoginMethod = iota // an HTML form post to the login endpoint
 	LoginJSON                     // a JSON post to the login endpoint
 	LoginGrant                    // an upstream grant (Gatehouse-Grant)
+	LoginOIDC                     // an OpenID Connect provider's callback
 	numLoginMethods
 )
 
@@ -138,8 +139,10 @@ func (meth LoginMethod) String() string {
 		return "form"
 	case LoginJSON:
 		return "json"
+	case LoginGrant:
+		return "grant"
 	}
-	return "grant"
+	return "oidc"
 }
 
 // Login records a login attempt in gatehouse_logins_total.
@@ -147,7 +150,7 @@ func (m *Metrics) Login(result LoginResult, method LoginMethod) {
 	if m == nil {
 		return
 	}
-	m.logins[min(result, LoginError)][min(method, LoginGrant)].Inc()
+	m.logins[min(result, LoginError)][min(method, LoginOIDC)].Inc()
 }
 
 // Refresh results, indexes into Metrics.refreshes.
@@ -323,4 +326,17 @@ func isStoreFailure(err error) bool {
 		!errors.Is(err, session.ErrSessionRevoked) &&
 		!errors.Is(err, session.ErrRefreshReused) &&
 		!errors.Is(err, context.Canceled)
+}
+
+// JWKSFetched counts one fetch of issuer's key set (issuer is a
+// configured issuer, never a token's claim), failed when err is set.
+func (m *Metrics) JWKSFetched(issuer string, err error) {
+	if m == nil {
+		return
+	}
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	m.jwksFetches.WithLabelValues(issuer, result).Inc()
 }

@@ -30,6 +30,7 @@ type storedRecord struct {
 	UserAgent      string         `json:"ua,omitempty"`
 	IP             string         `json:"ip,omitempty"`
 	Source         string         `json:"source,omitempty"`
+	SourceSecret   []byte         `json:"source_secret,omitempty"`
 	RefreshHash    []byte         `json:"hash,omitempty"`
 	PrevHash       []byte         `json:"prev_hash,omitempty"`
 	PrevValidUntil time.Time      `json:"prev_valid_until"`
@@ -53,6 +54,7 @@ func encodeRecord(r *session.Record) ([]byte, error) {
 		UserAgent:      r.UserAgent,
 		IP:             r.IP,
 		Source:         r.Source,
+		SourceSecret:   r.SourceSecret,
 		RefreshHash:    r.RefreshHash,
 		PrevHash:       r.PrevHash,
 		PrevValidUntil: r.PrevValidUntil,
@@ -89,6 +91,7 @@ func decodeRecord(b []byte) (session.Record, error) {
 		UserAgent:      s.UserAgent,
 		IP:             s.IP,
 		Source:         s.Source,
+		SourceSecret:   s.SourceSecret,
 		RefreshHash:    s.RefreshHash,
 		PrevHash:       s.PrevHash,
 		PrevValidUntil: s.PrevValidUntil,

@@ -14,7 +14,7 @@ import (
 func TestCodecCoversRecord(t *testing.T) {
 	known := []string{
 		"ID", "Identity", "CreatedAt", "RefreshedAt", "IdleExpiresAt", "ExpiresAt",
-		"UserAgent", "IP", "Source", "RefreshHash", "PrevHash", "PrevValidUntil", "Revoked",
+		"UserAgent", "IP", "Source", "SourceSecret", "RefreshHash", "PrevHash", "PrevValidUntil", "Revoked",
 		"Subject", "Email", "Roles", "Claims", // Identity's
 	}
 	for _, typ := range []reflect.Type{reflect.TypeFor[session.Record](), reflect.TypeFor[session.Identity]()} {

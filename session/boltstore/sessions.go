@@ -101,6 +101,9 @@ func (s *Store) Rotate(ctx context.Context, id string, r session.Rotation) (sess
 				next.IdleExpiresAt = next.ExpiresAt
 			}
 			next.Identity = r.Identity
+			if len(r.SourceSecret) > 0 {
+				next.SourceSecret = r.SourceSecret
+			}
 			if err := s.putSession(tx, &next, &rec); err != nil {
 				return err
 			}

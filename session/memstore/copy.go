@@ -13,6 +13,7 @@ func cloneRecord(r session.Record) session.Record {
 	r.Identity = cloneIdentity(r.Identity)
 	r.RefreshHash = bytes.Clone(r.RefreshHash)
 	r.PrevHash = bytes.Clone(r.PrevHash)
+	r.SourceSecret = bytes.Clone(r.SourceSecret)
 	return r
 }
 

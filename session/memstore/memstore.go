@@ -143,6 +143,9 @@ func (s *Store) Rotate(ctx context.Context, id string, r session.Rotation) (sess
 			rec.IdleExpiresAt = rec.ExpiresAt
 		}
 		s.setIdentityLocked(e, cloneIdentity(r.Identity))
+		if len(r.SourceSecret) > 0 {
+			rec.SourceSecret = slices.Clone(r.SourceSecret)
+		}
 		s.rescheduleLocked(e)
 		return cloneRecord(*rec), session.Rotated, nil
 	case hashEqual(r.Presented, rec.PrevHash) && r.Now.Before(rec.PrevValidUntil) && hashEqual(r.Next, rec.RefreshHash):

@@ -184,29 +184,11 @@ func TestRejectsCallerBugs(t *testing.T) {
 func BenchmarkRotate(b *testing.B) {
 	for _, n := range []int{1, 100_000} {
 		b.Run(fmt.Sprint("sessions=", n), func(b *testing.B) {
-			ctx := context.Background()
 			s := New(Options{Now: func() time.Time { return base() }})
 			for i := range n {
 				mustCreate(b, s, record(fmt.Sprint("s", i), fmt.Sprint("user", i%1000)))
 			}
-			// Alternate between two hashes: each rotation presents the
-			// current one and makes the other current.
-			h0, h1 := session.HashRefreshToken("s0 token 0"), session.HashRefreshToken("s0 token 1")
-			rots := [2]session.Rotation{
-				{Presented: h0, Next: h1, Now: base().Add(time.Minute), Grace: 10 * time.Second, IdleTimeout: idle,
-					Identity: session.Identity{Subject: "user0", Email: "u@example.com", Roles: []string{"user", "admin"},
-						Claims: map[string]any{"team": "blue"}}},
-			}
-			rots[1] = rots[0]
-			rots[1].Presented, rots[1].Next = h1, h0
-			i := 0
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, out, err := s.Rotate(ctx, "s0", rots[i]); err != nil || out != session.Rotated {
-					b.Fatalf("Rotate = %v, %v", out, err)
-				}
-				i ^= 1
-			}
+			sessiontest.BenchStoreRotate(b, s, "s0", session.HashRefreshToken("s0 token 0"), base().Add(time.Minute), idle)
 		})
 	}
 }

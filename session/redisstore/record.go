@@ -24,6 +24,7 @@ const (
 	fUserAgent = "ua"
 	fIP        = "ip"
 	fSource    = "src"
+	fSrcSecret = "ssec"
 	fCurrent   = "cur"
 	fPrev      = "prev"
 	fPrevUntil = "prevuntil"
@@ -72,6 +73,7 @@ func encodeRecord(rec session.Record) ([]any, error) {
 		fUserAgent, rec.UserAgent,
 		fIP, rec.IP,
 		fSource, rec.Source,
+		fSrcSecret, rec.SourceSecret,
 		fCurrent, rec.RefreshHash,
 		fPrev, rec.PrevHash,
 		fPrevUntil, fmtMillis(rec.PrevValidUntil),
@@ -109,6 +111,7 @@ func decodeRecord(h map[string]string) (session.Record, error) {
 	rec.UserAgent = h[fUserAgent]
 	rec.IP = h[fIP]
 	rec.Source = h[fSource]
+	rec.SourceSecret = bytesOrNil(h[fSrcSecret])
 	rec.RefreshHash = bytesOrNil(h[fCurrent])
 	rec.PrevHash = bytesOrNil(h[fPrev])
 	rec.Revoked = h[fRevoked] == "1"

@@ -27,7 +27,7 @@ return 1
 // rotateLua is session.Store.Rotate, in the contract's order of checks.
 // KEYS[1] session key; ARGV: [1] presented hash, [2] next hash, [3] now ms,
 // [4] grace ms, [5] idle timeout ms, [6] identity JSON, [7] subject,
-// [8] tombstone ms.
+// [8] tombstone ms, [9] source secret (empty keeps the stored one).
 // Returns {'notfound'}, {'revoked'}, {'expired'} or {'reused'} (the
 // session revoked in the same step), or {'rotated' | 'reissued',
 // field, value, ...} with the record after the operation.
@@ -63,6 +63,7 @@ if presented ~= '' and presented == cur then
     'idle', string.format('%.0f', newidle),
     'ident', ARGV[6],
     'sub', ARGV[7])
+  if ARGV[9] ~= '' then redis.call('HSET', key, 'ssec', ARGV[9]) end
   -- newidle <= exp, so newidle is the new deadline.
   redis.call('PEXPIREAT', key, string.format('%.0f', newidle + tonumber(ARGV[8])))
   return record('rotated')

@@ -87,7 +87,7 @@ func (s *Store) Rotate(ctx context.Context, id string, r session.Rotation) (sess
 	}
 	reply, err := s.scripts.rotate.Run(ctx, s.client, []string{s.sessionKey(id)},
 		r.Presented, r.Next, fmtMillis(r.Now), r.Grace.Milliseconds(), r.IdleTimeout.Milliseconds(),
-		ident, r.Identity.Subject, s.tombstone.Milliseconds(),
+		ident, r.Identity.Subject, s.tombstone.Milliseconds(), r.SourceSecret,
 	).Slice()
 	if err != nil {
 		return session.Record{}, 0, s.fail("rotate", err)

@@ -62,6 +62,36 @@ func testRotateCurrent(t *testing.T, h *harness) {
 	checkRecord(t, "Get after Rotate", h.get(c.id), want)
 }
 
+// testRotateSourceSecret: the source's secret is stored as given (any
+// bytes), replaced by a rotation that carries one, kept by one that does
+// not, and untouched by a reissue.
+func testRotateSourceSecret(t *testing.T, h *harness) {
+	first := []byte("sealed\x00refresh token\xff one")
+	c := h.create("alice", func(r *session.Record) { r.Source = "oidc:idp"; r.SourceSecret = bytes.Clone(first) })
+	checkRecord(t, "Get after Create with a source secret", h.get(c.id), c.created)
+
+	second := []byte("sealed refresh token two")
+	r := h.rotation(c, 0, base().Add(time.Minute))
+	r.SourceSecret = bytes.Clone(second)
+	got, out, err := h.s.Rotate(t.Context(), c.id, r)
+	if err != nil || out != session.Rotated || !bytes.Equal(got.SourceSecret, second) {
+		t.Fatalf("Rotate with a source secret = %s, %v, secret %q; want Rotated with %q", outcome(out), err, got.SourceSecret, second)
+	}
+	// A reissue of the same rotation, with another secret, changes nothing.
+	r.SourceSecret = []byte("a third one, from a parallel request")
+	if got, out, err := h.s.Rotate(t.Context(), c.id, r); err != nil || out != session.Reissued || !bytes.Equal(got.SourceSecret, second) {
+		t.Fatalf("reissue = %s, %v, secret %q; want Reissued keeping %q", outcome(out), err, got.SourceSecret, second)
+	}
+	c.tokens = append(c.tokens, h.tokens.Successor(c.id, c.tokens[0]))
+	r = h.rotation(c, 1, base().Add(2*time.Minute))
+	if got, _, err := h.s.Rotate(t.Context(), c.id, r); err != nil || !bytes.Equal(got.SourceSecret, second) {
+		t.Fatalf("Rotate without a source secret: %v, secret %q; want %q kept", err, got.SourceSecret, second)
+	}
+	if got := h.get(c.id); !bytes.Equal(got.SourceSecret, second) {
+		t.Fatalf("Get after rotations: secret %q, want %q", got.SourceSecret, second)
+	}
+}
+
 func testRotateUnknown(t *testing.T, h *harness) {
 	c := &chain{id: session.NewID(), subject: "alice"}
 	c.tokens = []string{h.tokens.New(c.id)}

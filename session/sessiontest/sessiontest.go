@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"CreateDuplicateID", testCreateDuplicate},
 		{"RotateCurrent", testRotateCurrent},
 		{"RotateUnknown", testRotateUnknown},
+		{"RotateSourceSecret", testRotateSourceSecret},
 		{"RotateIdleCappedAtExpiresAt", testIdleCapped},
 		{"GraceReissue", testGraceReissue},
 		{"GraceOver", testGraceOver},
@@ -174,7 +175,7 @@ func newRecord(id, subject, tok string) session.Record {
 func namedField(name string) bool {
 	switch name {
 	case "ID", "Identity", "CreatedAt", "RefreshedAt", "IdleExpiresAt", "ExpiresAt",
-		"UserAgent", "IP", "RefreshHash", "PrevHash", "PrevValidUntil", "Revoked":
+		"UserAgent", "IP", "RefreshHash", "PrevHash", "PrevValidUntil", "Revoked", "SourceSecret":
 		return true
 	}
 	return false
@@ -249,6 +250,9 @@ func rotated(before session.Record, r session.Rotation) session.Record {
 	if after.IdleExpiresAt.After(before.ExpiresAt) {
 		after.IdleExpiresAt = before.ExpiresAt
 	}
+	if len(r.SourceSecret) > 0 {
+		after.SourceSecret = r.SourceSecret
+	}
 	return after
 }
 
@@ -287,6 +291,7 @@ func checkRecord(t *testing.T, what string, got, want session.Record) {
 	field("IP", got.IP == want.IP, got.IP, want.IP)
 	field("RefreshHash", bytes.Equal(got.RefreshHash, want.RefreshHash), got.RefreshHash, want.RefreshHash)
 	field("PrevHash", bytes.Equal(got.PrevHash, want.PrevHash), got.PrevHash, want.PrevHash)
+	field("SourceSecret", bytes.Equal(got.SourceSecret, want.SourceSecret), got.SourceSecret, want.SourceSecret)
 	field("Revoked", got.Revoked == want.Revoked, got.Revoked, want.Revoked)
 	gv, wv := reflect.ValueOf(got), reflect.ValueOf(want)
 	for i := range gv.NumField() {

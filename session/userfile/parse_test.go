@@ -126,8 +126,8 @@ func TestParseProblems(t *testing.T) {
 		},
 		{
 			name: "bad roles",
-			in:   "users:\n" + user("alice") + "    roles: [admin, \"\", \"user \", [x]]\n",
-			want: []problem{{"users[0].roles[1]", 4}, {"users[0].roles[2]", 4}, {"users[0].roles[3]", 4}},
+			in:   "users:\n" + user("alice") + "    roles: [admin, \"\", \"user \", [x], \"a,b\"]\n",
+			want: []problem{{"users[0].roles[1]", 4}, {"users[0].roles[2]", 4}, {"users[0].roles[3]", 4}, {"users[0].roles[4]", 4}},
 		},
 		{
 			name: "roles not a list",

@@ -126,6 +126,10 @@ func (p *parser) roles(field string, n *yaml.Node) []string {
 			p.addf(path, item, "remove the spaces", "role %q has surrounding spaces", r)
 		case strings.ContainsFunc(r, unicode.IsControl):
 			p.addf(path, item, "", "role contains a control character")
+		case strings.Contains(r, ","):
+			// X-Auth-Roles is comma-separated: an app would read "a,b" as
+			// two roles.
+			p.addf(path, item, "rename the role without the comma", "role %q contains a comma (identity headers list roles comma-separated)", r)
 		default:
 			roles = append(roles, r)
 		}
