@@ -1,5 +1,11 @@
 package config
 
+import (
+	"maps"
+	"net/http"
+	"slices"
+)
+
 // UpstreamTLS configures TLS from the gateway to an https upstream. The
 // files are read once, when the gateway starts.
 type UpstreamTLS struct {
@@ -39,4 +45,41 @@ func (c *Config) UpstreamURL(name string) string {
 		return c.Upstream.URL
 	}
 	return c.Upstreams[name].URL
+}
+
+// IdentityHeaderNames returns, in canonical form and without repeats
+// (compared in every spelling, see FoldHeader), every request header the
+// gateway may set for an app: the identity headers, the claim headers and
+// the fixed headers of identity_headers and of every rule. The order is
+// stable: the top-level names first, then each rule's in file order. The
+// assertion header is not included; see Assertion.Header.
+func (c *Config) IdentityHeaderNames() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(names ...string) {
+		for _, n := range names {
+			if n != "" && !seen[FoldHeader(n)] {
+				seen[FoldHeader(n)] = true
+				out = append(out, http.CanonicalHeaderKey(n))
+			}
+		}
+	}
+	ih := c.IdentityHeaders
+	add(ih.User, ih.Email, ih.Roles, ih.Session)
+	add(sortedValues(ih.Claims)...)
+	for i := range c.Policy.Rules {
+		h := c.Policy.Rules[i].IdentityHeaders
+		if h == nil {
+			continue
+		}
+		add(h.User, h.Email, h.Roles, h.Session)
+		add(sortedValues(h.Claims)...)
+		add(slices.Sorted(maps.Keys(h.Set))...)
+	}
+	return out
+}
+
+// sortedValues returns the values of m, sorted.
+func sortedValues(m map[string]string) []string {
+	return slices.Sorted(maps.Values(m))
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,5 +124,21 @@ func TestUnknownUpstreamSuggests(t *testing.T) {
 	fe := wantProblem(t, err, "policy.rules[2].upstream", "apj")
 	if fe.Fix != `did you mean "api"?` {
 		t.Errorf("fix = %q, want the did-you-mean", fe.Fix)
+	}
+}
+
+// TestIdentityHeaderNames: every header any route sets, canonical, once in
+// any spelling, top-level names first.
+func TestIdentityHeaderNames(t *testing.T) {
+	c, err := parse(t, routesYAML+`    - path: /other/**
+      identity_headers: {user: x_remote_user, email: X-Auth-Email, claims: {sid: x-session-id}, set: {X-App-Key: k, x-tenant: b}}
+identity_headers: {claims: {email: X-Mail}}
+`, nil)
+	if err != nil {
+		t.Fatalf("Parse:\n%s", listProblems(err))
+	}
+	want := []string{"X-Auth-User", "X-Auth-Email", "X-Auth-Roles", "X-Auth-Session", "X-Mail", "X-Remote-User", "X-Tenant", "X-Session-Id", "X-App-Key"}
+	if got := c.IdentityHeaderNames(); !slices.Equal(got, want) {
+		t.Errorf("IdentityHeaderNames() =\n %q\nwant\n %q", got, want)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,9 +19,9 @@ import (
 
 // Forward-auth: nginx (auth_request) and Caddy (forward_auth) in front of
 // a recording app, asking the gateway's /.auth/verify about every request.
-// The proxy configurations are the recipes of docs/forward-auth.md, kept
-// as templates in testdata/forward-auth; TestForwardAuthRecipesInDocs
-// fails when the two diverge.
+// The proxy configurations are what `gateway recipe` writes for the test
+// gateway's configuration; TestForwardAuthRecipesInDocs checks that the
+// recipes in docs/forward-auth.md are what it writes for the defaults.
 
 // faSPA is the origin of a single-page app on another port; it is only
 // an origin string, nothing listens there.
@@ -29,13 +29,10 @@ const faSPA = "http://localhost:5173"
 
 // faRecipe is one proxy's recipe and how to run it.
 type faRecipe struct {
-	name     string
-	bin      string // where Debian installs it; PATH is tried first
-	template string // under testdata/forward-auth
-	// docValues are the placeholder values the documentation shows.
-	docValues map[string]string
-	// testValues are the placeholder values the test runs with.
-	testValues func(gateway, app string, port int) map[string]string
+	name string
+	bin  string // where Debian installs it; PATH is tried first
+	// host is the --host of `gateway recipe` for a proxy listening on port.
+	host func(port int) string
 	// start runs the proxy with the recipe until the test ends, once it
 	// accepts connections on addr (where the recipe listens).
 	start func(t testing.TB, bin, recipe, addr string)
@@ -45,69 +42,48 @@ type faRecipe struct {
 
 var faRecipes = []faRecipe{
 	{
-		name:     "nginx",
-		bin:      "/usr/sbin/nginx",
-		template: "nginx.conf",
-		docValues: map[string]string{
-			"{{gateway}}": "127.0.0.1:8080", "{{app}}": "127.0.0.1:3000",
-			"{{listen}}": "80", "{{server_name}}": "app.example.com",
-		},
-		testValues: func(gateway, app string, port int) map[string]string {
-			return map[string]string{
-				"{{gateway}}": gateway, "{{app}}": app,
-				"{{listen}}": "127.0.0.1:" + strconv.Itoa(port), "{{server_name}}": "localhost",
-			}
-		},
+		name:    "nginx",
+		bin:     "/usr/sbin/nginx",
+		host:    func(int) string { return "localhost" },
 		start:   e2etest.StartNginx,
 		refresh: "inline",
 	},
 	{
-		name:     "caddy",
-		bin:      "/usr/bin/caddy",
-		template: "Caddyfile",
-		docValues: map[string]string{
-			"{{gateway}}": "127.0.0.1:8080", "{{app}}": "127.0.0.1:3000",
-			"{{site}}": "app.example.com",
-		},
-		testValues: func(gateway, app string, port int) map[string]string {
-			return map[string]string{
-				"{{gateway}}": gateway, "{{app}}": app,
-				"{{site}}": "http://127.0.0.1:" + strconv.Itoa(port),
-			}
-		},
+		name:    "caddy",
+		bin:     "/usr/bin/caddy",
+		host:    func(port int) string { return "http://127.0.0.1:" + strconv.Itoa(port) },
 		start:   e2etest.StartCaddy,
 		refresh: "redirect",
 	},
 }
 
-// render substitutes a recipe template's placeholders.
-func (r faRecipe) render(t *testing.T, values map[string]string) string {
+// recipeFor runs `gateway recipe` for the proxy and the gateway
+// configuration cfg, listening on port and connecting to gateway and app.
+func recipeFor(t *testing.T, proxy, cfg, gateway, app, host string, port int) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "forward-auth", r.template))
-	if err != nil {
-		t.Fatal(err)
+	out, stderr, code := runCmd(t, "", "recipe", proxy, "--config", cfg, "--gateway", gateway, "--app", app,
+		"--host", host, "--listen", "127.0.0.1:"+strconv.Itoa(port))
+	if code != 0 {
+		t.Fatalf("gateway recipe %s: exit %d\n%s", proxy, code, stderr)
 	}
-	s := string(b)
-	for k, v := range values {
-		s = strings.ReplaceAll(s, k, v)
-	}
-	if i := strings.Index(s, "{{"); i >= 0 {
-		t.Fatalf("%s: placeholder left unsubstituted: %q", r.template, s[i:min(len(s), i+20)])
-	}
-	return s
+	return out
 }
 
 // TestForwardAuthRecipesInDocs: the configurations in docs/forward-auth.md
-// are exactly the ones the e2e tests run.
+// are what `gateway recipe` writes for the default configuration and the
+// addresses the doc uses.
 func TestForwardAuthRecipesInDocs(t *testing.T) {
 	doc, err := os.ReadFile("../docs/forward-auth.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range faRecipes {
-		body := r.render(t, r.docValues)
-		if !strings.Contains(string(doc), body) {
-			t.Errorf("docs/forward-auth.md does not contain testdata/forward-auth/%s verbatim (with %v substituted); copy it into the doc", r.template, r.docValues)
+	for _, proxy := range []string{"nginx", "caddy", "traefik"} {
+		out, stderr, code := runCmd(t, "", "recipe", proxy)
+		if code != 0 {
+			t.Fatalf("gateway recipe %s: exit %d\n%s", proxy, code, stderr)
+		}
+		if !strings.Contains(string(doc), out) {
+			t.Errorf("docs/forward-auth.md does not contain the output of `gateway recipe %s` verbatim; paste it into the doc:\n%s", proxy, out)
 		}
 	}
 }
@@ -211,6 +187,43 @@ var faCases = []struct {
 		}
 		if got := faFolded(r.Header, "X-Auth-Assertion"); len(got) != 0 {
 			t.Errorf("app saw the client's X-Auth-Assertion %q (assertions are off here)", got)
+		}
+	}},
+
+	{"headers the configuration adds: forged copies never reach the app", func(t *testing.T, e *faEnv) {
+		// A claim header outside X-Auth- (every route), and a renamed user
+		// header and a fixed header (/renamed only): the recipe written
+		// from the configuration copies and strips each, in every spelling.
+		c := e.login(t, "alice")
+		for path, want := range map[string]map[string]string{
+			"/renamed/forged": {"X-Forwarded-Email": "alice@example.test", "X-Remote-User": "alice", "X-Tenant": "acme", "X-Auth-User": ""},
+			"/app/forged2":    {"X-Forwarded-Email": "alice@example.test", "X-Remote-User": "", "X-Tenant": "", "X-Auth-User": "alice"},
+		} {
+			req, _ := http.NewRequest("GET", e.base+path, nil)
+			req.Header.Set("Accept", "application/json")
+			for _, name := range []string{"X-Forwarded-Email", "x-forwarded-email", "X_Forwarded_Email", "X.Forwarded.Email", "X-Forwarded_Email",
+				"X-Remote-User", "X_Remote_User", "X.Remote.User", "X-Tenant", "x_tenant", "X.Tenant", "X-Auth-User"} {
+				req.Header[name] = []string{"evil"}
+			}
+			res, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				t.Fatalf("%s: status %d", path, res.StatusCode)
+			}
+			reqs := e.seen(path)
+			if len(reqs) == 0 {
+				t.Fatalf("the app never saw %s", path)
+			}
+			got := reqs[len(reqs)-1].Header
+			for name, v := range want {
+				vals := slices.DeleteFunc(faFolded(got, name), func(s string) bool { return s == "" })
+				if (v == "" && len(vals) != 0) || (v != "" && (len(vals) != 1 || vals[0] != v)) {
+					t.Errorf("%s: the app saw %s (all spellings, non-empty) %q, want %q", path, name, vals, v)
+				}
+			}
 		}
 	}},
 
@@ -360,7 +373,7 @@ var faCases = []struct {
 // connects from 127.0.0.2, which is also loopback on Linux but not trusted.
 func TestForwardAuthUntrustedPeer(t *testing.T) {
 	t.Parallel()
-	gw, _ := faGateway(t)
+	gw, _, _ := faGateway(t)
 	verify := "http://" + gw.Addr + "/.auth/verify"
 	fwd := []string{"X-Forwarded-Method", "GET", "X-Forwarded-Proto", "http", "X-Forwarded-Host", "app.example.test", "X-Forwarded-Uri", "/app", "Accept", "application/json"}
 
@@ -400,13 +413,17 @@ func TestForwardAuthUntrustedPeer(t *testing.T) {
 
 // faGateway starts a gateway for forward-auth: users alice (user, with
 // an email) and bob (admin, without one), /admin/** for admins, 2s access
-// tokens, 127.0.0.1 trusted, a cookie the Go jar sends over http.
-func faGateway(t *testing.T) (*e2etest.Proc, *upstream) {
+// tokens, 127.0.0.1 trusted, a cookie the Go jar sends over http. Besides
+// the default identity headers it sets headers a hand-copied recipe would
+// miss: a claim header outside X-Auth- everywhere, and under /renamed a
+// renamed user header and a fixed tenant header. It returns the
+// configuration file too.
+func faGateway(t *testing.T) (gw *e2etest.Proc, app *upstream, cfgFile string) {
 	t.Helper()
 	dir := t.TempDir()
-	app := newUpstream(t)
+	app = newUpstream(t)
 	users := writeFile(t, dir, "users.yaml", faUsers(t))
-	cfg := writeFile(t, dir, "gateway.yaml", fmt.Sprintf(`
+	cfgFile = writeFile(t, dir, "gateway.yaml", fmt.Sprintf(`
 server: {listen: "127.0.0.1:0"}
 admin: {listen: "127.0.0.1:0"}
 store: {type: memory}
@@ -416,6 +433,7 @@ keys: [{private_key_file: %s}]
 tokens: {access_ttl: 2s, leeway: 0s}
 cookie: {secure: false}
 cors: {allowed_origins: ["%s"]}
+identity_headers: {claims: {email: X-Forwarded-Email}}
 log: {level: debug}
 login:
   users_file: %s
@@ -425,14 +443,15 @@ policy:
   rules:
     - {path: /admin/**, roles_any: [admin]}
     - {path_prefix: /strict, forward_auth_refresh: deny}
+    - {path_prefix: /renamed, identity_headers: {user: X-Remote-User, set: {X-Tenant: acme}}}
 `, app.URL, keygen(t, dir, "EdDSA"), faSPA, users))
-	gw := start(t, "serve", "--config", cfg)
+	gw = start(t, "serve", "--config", cfgFile)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("gateway log:\n%s", gw.Stderr())
 		}
 	})
-	return gw, app
+	return gw, app, cfgFile
 }
 
 // faUsers returns the users file, hashing the passwords once per test
@@ -471,9 +490,9 @@ var (
 // faSetup starts the gateway, the app and the proxy running the recipe.
 func faSetup(t *testing.T, r faRecipe, bin string) *faEnv {
 	t.Helper()
-	gw, app := faGateway(t)
+	gw, app, cfg := faGateway(t)
 	port := e2etest.FreePort(t)
-	recipe := r.render(t, r.testValues(gw.Addr, strings.TrimPrefix(app.URL, "http://"), port))
+	recipe := recipeFor(t, r.name, cfg, gw.Addr, strings.TrimPrefix(app.URL, "http://"), r.host(port), port)
 	r.start(t, bin, recipe, "127.0.0.1:"+strconv.Itoa(port))
 	return &faEnv{recipe: r, gw: gw, app: app, base: "http://127.0.0.1:" + strconv.Itoa(port)}
 }

@@ -64,33 +64,37 @@ type limiter interface {
 // Gateway is the HTTP handler in front of the upstream. Build it with New;
 // it is safe for concurrent use.
 type Gateway struct {
-	log       *slog.Logger
-	now       func() time.Time
-	prefix    string
-	keys      *session.KeySet
-	cookies   *session.Cookies
-	auth      *session.Authenticator
-	sessions  *session.Manager
-	mirror    *session.Mirror // nil when the store shares no revocations
-	policy    *policy.Engine
-	returnTo  *policy.ReturnPolicy
-	co        *crossOrigin // CORS and CSRF
-	headers   *identityHeaders
-	trust     *trust
-	grant     *grantVerifier // nil when grants are off
-	users     func() *userfile.Users
-	usersFile *userfile.File // non-nil when opened from config
-	loginForm bool           // login.form: the password form is offered
-	oidc      *oidcLogins    // OpenID Connect providers (oidc.go)
-	ipLimit   limiter
-	userLimit limiter
-	routes    routes      // per rule, then the default: upstream and options
-	buffers   *bufferPool // body copy buffers, shared by the reverse proxies
-	draining  atomic.Bool // set by Drain: readiness is false
-	debug     *debugAreas // shared with the gateways of later reloads
-	list      *session.Revocations
-	refresh   *session.RefreshTokens
-	secret    string // session.secret the refresh tokens were keyed with
+	log      *slog.Logger
+	now      func() time.Time
+	prefix   string
+	keys     *session.KeySet
+	cookies  *session.Cookies
+	auth     *session.Authenticator
+	sessions *session.Manager
+	mirror   *session.Mirror // nil when the store shares no revocations
+	policy   *policy.Engine
+	returnTo *policy.ReturnPolicy
+	co       *crossOrigin // CORS and CSRF
+	headers  *identityHeaders
+	// verifyHeaders is every header name any route sets (canonical): a
+	// forward-auth answer carries each, empty where its route sets none,
+	// so a proxy copying a fixed list never finds one missing.
+	verifyHeaders []string
+	trust         *trust
+	grant         *grantVerifier // nil when grants are off
+	users         func() *userfile.Users
+	usersFile     *userfile.File // non-nil when opened from config
+	loginForm     bool           // login.form: the password form is offered
+	oidc          *oidcLogins    // OpenID Connect providers (oidc.go)
+	ipLimit       limiter
+	userLimit     limiter
+	routes        routes      // per rule, then the default: upstream and options
+	buffers       *bufferPool // body copy buffers, shared by the reverse proxies
+	draining      atomic.Bool // set by Drain: readiness is false
+	debug         *debugAreas // shared with the gateways of later reloads
+	list          *session.Revocations
+	refresh       *session.RefreshTokens
+	secret        string // session.secret the refresh tokens were keyed with
 
 	// External issuers' key sets (issuers.go), and the context their
 	// refresh loops run under once Start was called (carried over to the
@@ -123,6 +127,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	// the assertion header too, even while assertions are off, so that
 	// switching them on never meets a client-made copy upstream.
 	g.headers = newIdentityHeaders(withRouteHeaders(cfg), cfg.Grant.Header, cfg.Assertion.Header)
+	g.verifyHeaders = cfg.IdentityHeaderNames()
 	g.debug = &debugAreas{}
 	if opts.Previous != nil {
 		g.debug = opts.Previous.debug

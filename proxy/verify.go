@@ -129,6 +129,13 @@ func (g *Gateway) serveVerify(w http.ResponseWriter, r *http.Request, ctx *reqCo
 	g.metrics.AuthDecision("")
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
+	// Every header of every route, empty, then this route's: a proxy
+	// copies one list for all routes (Caddy 2.6 sends the app a
+	// placeholder's text for a header the answer lacks).
+	empty := []string{""}
+	for _, name := range g.verifyHeaders {
+		h[name] = empty[:1:1]
+	}
 	if res.Principal != nil {
 		rt.headers.inject(h, res.Principal)
 		// The proxy copies it to the upstream request like the identity

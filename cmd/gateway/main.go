@@ -10,6 +10,7 @@
 //	gateway hash-password            hash a password read from stdin (argon2id)
 //	gateway sessions list --user U   list a user's sessions (admin API)
 //	gateway revoke --session S       revoke a session, a user or a jti (admin API)
+//	gateway recipe PROXY             print forward-auth configuration for nginx, caddy or traefik
 //	gateway healthcheck              probe the admin /readyz (for container HEALTHCHECKs)
 //	gateway version                  print the version
 package main
@@ -37,6 +38,8 @@ commands:
   sessions list --user U  list a user's sessions (admin API)
   revoke --session S | --user U | --jti J
                           revoke through the admin API
+  recipe nginx|caddy|traefik [--config FILE]
+                          print the proxy configuration for forward-auth
   healthcheck [--url U]   exit 0 when the admin /readyz answers 200
   version                 print the version
 
@@ -73,6 +76,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdSessions(rest, stdout, stderr)
 	case "revoke":
 		return cmdRevoke(rest, stdout, stderr)
+	case "recipe":
+		return cmdRecipe(rest, stdout, stderr)
 	case "healthcheck":
 		return cmdHealthcheck(rest, stderr)
 	case "version", "--version", "-v":

@@ -123,6 +123,7 @@ type env struct {
 	addr string // the gateway's public listener
 	base string // http:// + addr
 	dir  string
+	cfg  string // the gateway's configuration file
 }
 
 // baseConfig is the configuration every family runs with, before extra
@@ -172,7 +173,8 @@ func newEnv(t *testing.T, o envOptions) *env {
 	e := &env{keys: newKeys(t), up: newRecorder(t), dir: t.TempDir()}
 	users := writeFile(t, e.dir, "users.yaml", usersYAML(t))
 	cfg := fmt.Sprintf(baseConfig, e.up.URL, issuer, audience, o.accessTTL, users, o.grace) + e.keys.yaml(t) + o.extra
-	e.gw = startGateway(t, writeFile(t, e.dir, "gateway.yaml", cfg))
+	e.cfg = writeFile(t, e.dir, "gateway.yaml", cfg)
+	e.gw = startGateway(t, e.cfg)
 	e.addr, e.base = e.gw.Addr, "http://"+e.gw.Addr
 	return e
 }
