@@ -80,6 +80,9 @@ type Gateway struct {
 	// forward-auth answer carries each, empty where its route sets none,
 	// so a proxy copying a fixed list never finds one missing.
 	verifyHeaders []string
+	// emptyValue is the value of an empty header, shared by every answer:
+	// the header is only ever replaced or (at cap 1, copying) appended to.
+	emptyValue []string
 	trust         *trust
 	grant         *grantVerifier // nil when grants are off
 	users         func() *userfile.Users
@@ -128,6 +131,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	// switching them on never meets a client-made copy upstream.
 	g.headers = newIdentityHeaders(withRouteHeaders(cfg), cfg.Grant.Header, cfg.Assertion.Header)
 	g.verifyHeaders = cfg.IdentityHeaderNames()
+	g.emptyValue = []string{""}[:1:1]
 	g.debug = &debugAreas{}
 	if opts.Previous != nil {
 		g.debug = opts.Previous.debug

@@ -132,9 +132,8 @@ func (g *Gateway) serveVerify(w http.ResponseWriter, r *http.Request, ctx *reqCo
 	// Every header of every route, empty, then this route's: a proxy
 	// copies one list for all routes (Caddy 2.6 sends the app a
 	// placeholder's text for a header the answer lacks).
-	empty := []string{""}
 	for _, name := range g.verifyHeaders {
-		h[name] = empty[:1:1]
+		h[name] = g.emptyValue
 	}
 	if res.Principal != nil {
 		rt.headers.inject(h, res.Principal)
