@@ -83,21 +83,21 @@ type Gateway struct {
 	// emptyValue is the value of an empty header, shared by every answer:
 	// the header is only ever replaced or (at cap 1, copying) appended to.
 	emptyValue []string
-	trust         *trust
-	grant         *grantVerifier // nil when grants are off
-	users         func() *userfile.Users
-	usersFile     *userfile.File // non-nil when opened from config
-	loginForm     bool           // login.form: the password form is offered
-	oidc          *oidcLogins    // OpenID Connect providers (oidc.go)
-	ipLimit       limiter
-	userLimit     limiter
-	routes        routes      // per rule, then the default: upstream and options
-	buffers       *bufferPool // body copy buffers, shared by the reverse proxies
-	draining      atomic.Bool // set by Drain: readiness is false
-	debug         *debugAreas // shared with the gateways of later reloads
-	list          *session.Revocations
-	refresh       *session.RefreshTokens
-	secret        string // session.secret the refresh tokens were keyed with
+	trust      *trust
+	grant      *grantVerifier // nil when grants are off
+	users      func() *userfile.Users
+	usersFile  *userfile.File // non-nil when opened from config
+	loginForm  bool           // login.form: the password form is offered
+	oidc       *oidcLogins    // OpenID Connect providers (oidc.go)
+	ipLimit    limiter
+	userLimit  limiter
+	routes     routes      // per rule, then the default: upstream and options
+	buffers    *bufferPool // body copy buffers, shared by the reverse proxies
+	draining   atomic.Bool // set by Drain: readiness is false
+	debug      *debugAreas // shared with the gateways of later reloads
+	list       *session.Revocations
+	refresh    *session.RefreshTokens
+	secret     string // session.secret the refresh tokens were keyed with
 
 	// External issuers' key sets (issuers.go), and the context their
 	// refresh loops run under once Start was called (carried over to the
