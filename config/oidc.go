@@ -60,6 +60,25 @@ type OIDCProvider struct {
 	// provider no longer accepts loses the session, and fresh claims
 	// replace the old ones.
 	Recheck bool `yaml:"recheck"`
+	// Logout signs the user out at the provider too, after the gateway's
+	// own logout (OpenID Connect RP-Initiated Logout 1.0).
+	Logout OIDCLogout `yaml:"logout"`
+}
+
+// OIDCLogout configures RP-initiated logout at one provider. See
+// docs/oidc.md#signing-out-at-the-provider.
+type OIDCLogout struct {
+	// Enabled sends the browser, once the gateway's session has ended, to
+	// the provider's end_session_endpoint (from discovery) with client_id,
+	// post_logout_redirect_uri and state. A provider whose discovery has
+	// no end_session_endpoint gets a local logout, with a warning in the
+	// log.
+	Enabled bool `yaml:"enabled"`
+	// PostLogoutRedirectURL is where the provider sends the browser back;
+	// it must be registered at the provider (post_logout_redirect_uris).
+	// Empty means public_url + auth_prefix + /oidc/<name>/logged-out,
+	// which goes on to the logout's rd.
+	PostLogoutRedirectURL string `yaml:"post_logout_redirect_url"`
 }
 
 // OIDCRedirectURL is the callback URL of provider p: its redirect_url, or
@@ -69,6 +88,23 @@ func (c *Config) OIDCRedirectURL(p *OIDCProvider) string {
 		return p.RedirectURL
 	}
 	return strings.TrimSuffix(c.PublicURL, "/") + OIDCCallbackPath(c.AuthPrefix, p.Name)
+}
+
+// OIDCPostLogoutURL is where provider p sends the browser after signing
+// the user out: its logout.post_logout_redirect_url, or the gateway's own
+// landing URL derived from public_url and auth_prefix.
+func (c *Config) OIDCPostLogoutURL(p *OIDCProvider) string {
+	if p.Logout.PostLogoutRedirectURL != "" {
+		return p.Logout.PostLogoutRedirectURL
+	}
+	return strings.TrimSuffix(c.PublicURL, "/") + OIDCLoggedOutPath(c.AuthPrefix, p.Name)
+}
+
+// OIDCLoggedOutPath is the path the gateway serves provider name's
+// post-logout landing at: it redirects to the return path the logout
+// carried in its state.
+func OIDCLoggedOutPath(authPrefix, name string) string {
+	return authPrefix + "/oidc/" + name + "/logged-out"
 }
 
 // OIDCCallbackPath is the path the gateway serves provider name's
@@ -118,6 +154,7 @@ func (v *validator) oidc(c *Config) {
 			}
 		}
 		v.oidcRedirect(c, p, f)
+		v.oidcLogout(c, p, f+".logout")
 		v.claimMapping(f+".claims", &p.Claims, c.Tokens.Claims)
 		v.claimRequirements(f+".require", &p.Require)
 	}
@@ -141,6 +178,20 @@ func (v *validator) oidcRedirect(c *Config, p *OIDCProvider, f string) {
 	if want := OIDCCallbackPath(c.AuthPrefix, p.Name); u.Path != want && providerName.MatchString(p.Name) {
 		v.add(f+".redirect_url", "use a URL whose path is "+want+", where the gateway serves this provider's callback",
 			"%q has the path %q", p.RedirectURL, u.Path)
+	}
+}
+
+// oidcLogout checks that a provider's post-logout URL exists and is an
+// absolute http(s) URL (the provider compares it with its registration).
+func (v *validator) oidcLogout(c *Config, p *OIDCProvider, f string) {
+	l := &p.Logout
+	if l.PostLogoutRedirectURL != "" {
+		v.httpURL(f+".post_logout_redirect_url", l.PostLogoutRedirectURL, "https://app.example.com"+OIDCLoggedOutPath(c.AuthPrefix, "keycloak"))
+		return
+	}
+	if l.Enabled && c.PublicURL == "" {
+		v.add(f+".post_logout_redirect_url", "set public_url (https://app.example.com), or set this to the post-logout URL registered at the provider",
+			"cannot be derived: public_url is not set")
 	}
 }
 

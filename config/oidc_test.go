@@ -48,6 +48,23 @@ func TestOIDCValidation(t *testing.T) {
 			c.Login.Form = false
 			c.OIDC.Providers = nil
 		}, []string{"login.form"}},
+		{"logout with the default post-logout URL", func(c *Config) { c.OIDC.Providers[0].Logout.Enabled = true }, nil},
+		{"logout without public_url to derive the post-logout URL from", func(c *Config) {
+			c.PublicURL = ""
+			c.OIDC.Providers[0].RedirectURL = "https://app.example.com/.auth/oidc/keycloak/callback"
+			c.OIDC.Providers[0].Logout.Enabled = true
+		}, []string{"oidc.providers[0].logout.post_logout_redirect_url"}},
+		{"logout with an explicit post-logout URL, no public_url", func(c *Config) {
+			c.PublicURL = ""
+			c.OIDC.Providers[0].RedirectURL = "https://app.example.com/.auth/oidc/keycloak/callback"
+			c.OIDC.Providers[0].Logout = OIDCLogout{Enabled: true, PostLogoutRedirectURL: "https://app.example.com/bye"}
+		}, nil},
+		{"post-logout URL not absolute", func(c *Config) {
+			c.OIDC.Providers[0].Logout = OIDCLogout{Enabled: true, PostLogoutRedirectURL: "/bye"}
+		}, []string{"oidc.providers[0].logout.post_logout_redirect_url"}},
+		{"post-logout URL with a query", func(c *Config) {
+			c.OIDC.Providers[0].Logout.PostLogoutRedirectURL = "https://app.example.com/bye?x=1"
+		}, []string{"oidc.providers[0].logout.post_logout_redirect_url"}},
 		{"state_ttl and timeout bounds", func(c *Config) {
 			c.OIDC.StateTTL = 0
 			c.OIDC.Timeout = 2 * 60 * 1e9
@@ -84,6 +101,13 @@ func TestOIDCRedirectURL(t *testing.T) {
 	p.RedirectURL = "https://other.example.com/.auth/oidc/dex/callback"
 	if got := c.OIDCRedirectURL(&p); got != p.RedirectURL {
 		t.Errorf("explicit redirect = %q, want it unchanged", got)
+	}
+	if got, want := c.OIDCPostLogoutURL(&p), "https://app.example.com/.auth/oidc/dex/logged-out"; got != want {
+		t.Errorf("derived post-logout URL = %q, want %q", got, want)
+	}
+	p.Logout.PostLogoutRedirectURL = "https://app.example.com/bye"
+	if got := c.OIDCPostLogoutURL(&p); got != p.Logout.PostLogoutRedirectURL {
+		t.Errorf("explicit post-logout URL = %q, want it unchanged", got)
 	}
 }
 

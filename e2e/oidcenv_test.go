@@ -46,6 +46,7 @@ type idpClient struct {
 	IDTokenExpired  bool           `json:"id_token_expired,omitempty"`
 	IDTokenOmit     []string       `json:"id_token_omit,omitempty"`
 	Refresh         bool           `json:"refresh,omitempty"`
+	PostLogoutURIs  []string       `json:"post_logout_redirect_uris,omitempty"`
 }
 
 // idpConfig is e2e/oidc/provider.mjs's argument.
@@ -108,6 +109,7 @@ func startIdP(t *testing.T, node string, cfg idpConfig) string {
 type browser struct {
 	*http.Client
 	stopAtCallback bool
+	loginForms     int // the provider's login forms signIn has filled in
 }
 
 func newBrowser(t *testing.T) *browser {
@@ -169,6 +171,7 @@ func (b *browser) signIn(t *testing.T, startURL, login string) (*http.Response, 
 			return res, body
 		}
 		if _, isLogin := form.values["login"]; isLogin {
+			b.loginForms++
 			form.values.Set("login", login)
 			form.values.Set("password", "any password: devInteractions accept all")
 		}

@@ -178,19 +178,35 @@ func (g *Gateway) serveSession(w http.ResponseWriter, r *http.Request, ctx *reqC
 // of its user) and clears the cookie with the attributes it was set with,
 // plus legacy ones. POST answers 204 (or 303 to rd for a form); GET, for
 // browser navigations, redirects to the validated rd.
+//
+// A session from a provider with logout enabled is then ended at the
+// provider too: the browser is redirected to its end_session_endpoint
+// instead (which later returns it to rd), and an API caller gets that URL
+// as {"logout_url": ...} to navigate to. The gateway's session is always
+// ended first, whatever the provider does.
 func (g *Gateway) serveLogout(w http.ResponseWriter, r *http.Request, ctx *reqContext) {
 	all := r.URL.Query().Get("all") == "1"
-	if err := g.endSession(r, ctx, all); err != nil && errors.Is(err, session.ErrStoreUnavailable) {
+	sid, err := g.endSession(r, ctx, all)
+	if err != nil && errors.Is(err, session.ErrStoreUnavailable) {
 		g.writeError(w, r, authError(err))
 		return
 	}
+	source := g.logoutSource(r.Context(), sid)
 	if !ctx.headerMode {
 		g.cookies.Clear(w.Header())
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	rd := r.URL.Query().Get("rd")
-	if r.Method == http.MethodGet || rd != "" || strings.Contains(r.Header.Get("Accept"), "text/html") {
-		to, _ := g.returnTo.Validate(rd)
+	browser := r.Method == http.MethodGet || rd != "" || strings.Contains(r.Header.Get("Accept"), "text/html")
+	to, _ := g.returnTo.Validate(rd)
+	if u := g.oidc.logoutURL(source, to, g.log); u != "" {
+		if !browser {
+			writeJSON(w, http.StatusOK, logoutAnswer{LogoutURL: u})
+			return
+		}
+		to = u
+	}
+	if browser {
 		w.Header().Set("Location", to)
 		if r.Method == http.MethodGet {
 			w.WriteHeader(http.StatusFound)
@@ -202,10 +218,17 @@ func (g *Gateway) serveLogout(w http.ResponseWriter, r *http.Request, ctx *reqCo
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// logoutAnswer is a logout's JSON answer when the user must still sign
+// out at the provider: the caller navigates the browser to LogoutURL.
+type logoutAnswer struct {
+	LogoutURL string `json:"logout_url"`
+}
+
 // endSession revokes the session the request carries, if any: found
 // through a valid access token, or through the refresh half of the cookie
-// (or a header-mode refresh token) when the access token has expired.
-func (g *Gateway) endSession(r *http.Request, ctx *reqContext, all bool) error {
+// (or a header-mode refresh token) when the access token has expired. It
+// returns the session's id ("" when the request carried none).
+func (g *Gateway) endSession(r *http.Request, ctx *reqContext, all bool) (string, error) {
 	res, _ := g.auth.Authenticate(r)
 	var sid, subject string
 	switch {
@@ -215,21 +238,21 @@ func (g *Gateway) endSession(r *http.Request, ctx *reqContext, all bool) error {
 		sid, _ = g.sessions.SessionID(res.Cookie.Refresh)
 	}
 	if sid == "" {
-		return nil
+		return "", nil
 	}
 	if all {
 		if subject == "" {
 			rec, err := g.sessions.Get(r.Context(), sid)
 			if err != nil {
-				return err
+				return sid, err
 			}
 			subject = rec.Identity.Subject
 		}
 		g.log.Info("logout everywhere", "user", subject)
-		return g.sessions.LogoutUser(r.Context(), subject)
+		return sid, g.sessions.LogoutUser(r.Context(), subject)
 	}
 	g.log.Info("logout", "session", sid)
-	return g.sessions.Logout(r.Context(), sid)
+	return sid, g.sessions.Logout(r.Context(), sid)
 }
 
 // freshIdentity reads a user's claims again at each rotation: from the

@@ -26,6 +26,9 @@ type oidcLogins struct {
 	key    []byte      // the state-cookie key
 	used   *usedStates // shared by the providers
 	seal   *sealer     // seals provider refresh tokens kept in session records
+	// logoutOn is set when some provider has logout enabled: only then
+	// does a logout read the session record to learn its source.
+	logoutOn bool
 }
 
 // newOIDCLogins prepares the providers of cfg. On a reload (prev set) the
@@ -53,6 +56,7 @@ func newOIDCLogins(cfg *config.Config, prev *oidcLogins, refreshKey []byte, now 
 		}
 		o.list = append(o.list, p)
 		o.byName[p.name] = p
+		o.logoutOn = o.logoutOn || p.logout
 	}
 	return o, errors.Join(errs...)
 }
@@ -66,18 +70,22 @@ func (o *oidcLogins) start(ctx context.Context, log *slog.Logger) {
 			if ctx.Err() != nil {
 				return
 			}
-			if _, err := p.discover(); err != nil {
+			d, err := p.discover()
+			if err != nil {
 				log.Warn("oidc provider unavailable; retrying when a sign-in needs it", "provider", p.name, "cause", err.Error())
+				return
 			}
+			o.warnNoEndSession(p, d, log)
 		}()
 	}
 }
 
-// serveOIDC answers <prefix>/oidc/<name>/start and .../callback.
+// serveOIDC answers <prefix>/oidc/<name>/start, .../callback and
+// .../logged-out.
 func (g *Gateway) serveOIDC(w http.ResponseWriter, r *http.Request, ctx *reqContext, rest string) {
 	name, action, _ := strings.Cut(rest, "/")
 	p := g.oidc.byName[name]
-	if p == nil || (action != "start" && action != "callback") {
+	if p == nil || (action != "start" && action != "callback" && action != "logged-out") {
 		g.writeError(w, r, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "No such sign-in provider."})
 		return
 	}
@@ -85,8 +93,12 @@ func (g *Gateway) serveOIDC(w http.ResponseWriter, r *http.Request, ctx *reqCont
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	if action == "start" {
+	switch action {
+	case "start":
 		g.oidcStart(w, r, p)
+		return
+	case "logged-out":
+		g.oidcLoggedOut(w, r, p)
 		return
 	}
 	g.oidcCallback(w, r, ctx, p)

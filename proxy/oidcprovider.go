@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -38,6 +39,8 @@ type oidcProvider struct {
 	name, display string
 	source        string // session.Record.Source: "oidc:<name>"
 	recheck       bool   // keep the refresh token and re-check at rotations
+	logout        bool   // sign out at the provider too (oidclogout.go)
+	postLogout    string // post_logout_redirect_uri
 	seal          *sealer
 	issuer        string
 	oauth         oauth2.Config // Endpoint filled in by discovery
@@ -61,6 +64,9 @@ type discovered struct {
 	verifier *oidc.IDTokenVerifier
 	oauth    oauth2.Config
 	params   []oauth2.AuthCodeOption // auth_params
+	// endSession is the usable end_session_endpoint, or "".
+	endSession         string
+	warnedNoEndSession atomic.Bool
 }
 
 // newOIDCProvider prepares provider p; nothing is fetched yet.
@@ -89,6 +95,7 @@ func newOIDCProvider(cfg *config.Config, p *config.OIDCProvider, key []byte, use
 	}
 	return &oidcProvider{
 		name: p.Name, display: display, source: oidcSourcePrefix + p.Name, issuer: p.Issuer, recheck: p.Recheck,
+		logout: p.Logout.Enabled, postLogout: cfg.OIDCPostLogoutURL(p),
 		oauth:    oauth2.Config{ClientID: p.ClientID, ClientSecret: p.ClientSecret, RedirectURL: redirect, Scopes: scopes},
 		userinfo: p.Userinfo, authParams: params,
 		mapping: session.NewMapping(p.Claims, p.Require),
@@ -130,9 +137,11 @@ func (p *oidcProvider) discover() (*discovered, error) {
 	d.oauth.Endpoint = op.Endpoint()
 	var meta struct {
 		AuthMethods []string `json:"token_endpoint_auth_methods_supported"`
+		EndSession  string   `json:"end_session_endpoint"`
 	}
-	_ = op.Claims(&meta) // absent or malformed: the default below
+	_ = op.Claims(&meta) // absent or malformed: the defaults below
 	d.oauth.Endpoint.AuthStyle = authStyle(meta.AuthMethods)
+	d.endSession = endSessionEndpoint(meta.EndSession)
 	d.verifier = op.Verifier(&oidc.Config{ClientID: p.oauth.ClientID, Now: p.now})
 	p.found, p.backoff, p.lastFail = d, 0, nil
 	return d, nil

@@ -131,6 +131,8 @@ func Diagnose(c *config.Config) []Finding {
 		}
 	}
 
+	fs = append(fs, oidcLogout(c)...)
+
 	// Identity headers outside the stripped prefixes.
 	ih := c.IdentityHeaders
 	names := []string{ih.User, ih.Email, ih.Roles, ih.Session}
@@ -219,4 +221,34 @@ func underPrefix(name string, prefixes []string) bool {
 		}
 	}
 	return false
+}
+
+// oidcLogout warns about RP-initiated logout at providers known not to
+// support it without an ID token: the doctor reads no discovery document,
+// so this catches the well-known cases; the others are logged when
+// discovery completes.
+func oidcLogout(c *config.Config) []Finding {
+	var fs []Finding
+	for i := range c.OIDC.Providers {
+		p := &c.OIDC.Providers[i]
+		u, err := url.Parse(p.Issuer)
+		if !p.Logout.Enabled || err != nil {
+			continue
+		}
+		h := strings.ToLower(u.Hostname())
+		var why string
+		switch {
+		case h == "accounts.google.com":
+			why = "Google's discovery has no end_session_endpoint"
+		case strings.HasSuffix(h, ".okta.com") || strings.HasSuffix(h, ".oktapreview.com"):
+			why = "Okta's logout endpoint requires id_token_hint, which the gateway does not keep (it sends client_id)"
+		default:
+			continue
+		}
+		fs = append(fs, Finding{ID: "oidc-logout-unsupported", Severity: Warning, Field: fmt.Sprintf("oidc.providers[%d].logout.enabled", i),
+			Problem: fmt.Sprintf("%s: %s", p.Name, why),
+			Browser: "logout ends the gateway session only (or the provider shows an error page); the next sign-in there needs no password",
+			Fix:     "turn logout.enabled off for this provider, and end the provider session another way (for example a short provider session lifetime)"})
+	}
+	return fs
 }

@@ -57,6 +57,18 @@ func TestDiagnose(t *testing.T) {
 			c.Cookie.Secure = new(bool)
 			c.OIDC.Providers = []config.OIDCProvider{{Name: "idp", Issuer: "https://idp.example.com", ClientID: "a", ClientSecret: "b"}}
 		}, "oidc-http-callback"},
+		{"oidc logout at a provider that supports it", func(c *config.Config) {
+			c.OIDC.Providers = []config.OIDCProvider{{Name: "idp", Issuer: "https://idp.example.com", ClientID: "a", ClientSecret: "b", Logout: config.OIDCLogout{Enabled: true}}}
+		}, ""},
+		{"oidc logout at Google", func(c *config.Config) {
+			c.OIDC.Providers = []config.OIDCProvider{{Name: "google", Issuer: "https://accounts.google.com", ClientID: "a", ClientSecret: "b", Logout: config.OIDCLogout{Enabled: true}}}
+		}, "oidc-logout-unsupported"},
+		{"oidc logout at Okta", func(c *config.Config) {
+			c.OIDC.Providers = []config.OIDCProvider{{Name: "okta", Issuer: "https://example.okta.com/oauth2/default", ClientID: "a", ClientSecret: "b", Logout: config.OIDCLogout{Enabled: true}}}
+		}, "oidc-logout-unsupported"},
+		{"Google without logout is healthy", func(c *config.Config) {
+			c.OIDC.Providers = []config.OIDCProvider{{Name: "google", Issuer: "https://accounts.google.com", ClientID: "a", ClientSecret: "b"}}
+		}, ""},
 		{"identity header outside the prefix", func(c *config.Config) { c.IdentityHeaders.User = "Remote-User" }, "identity-header-unprefixed"},
 		{"rule without upstream inside another app's prefix", func(c *config.Config) {
 			c.Upstreams = map[string]config.Upstream{"legacy": {URL: "http://127.0.0.1:3001"}}

@@ -17,6 +17,9 @@
 //               (they stay available from userinfo), as many providers do.
 //               refresh: true also allows the refresh_token grant; refresh
 //               tokens are then issued and rotated at every use.
+//               post_logout_redirect_uris registers where RP-initiated
+//               logout (the library's end_session_endpoint, with its HTML
+//               "sign out?" confirm form) may send the browser back.
 //   accounts    {login: {claims...}}: the claims of each login name (any
 //               password is accepted, as in devInteractions). The test
 //               changes them at run time: PUT /__e2e/accounts/<login> with
@@ -52,6 +55,7 @@ const provider = new Provider(issuer, {
     client_id: c.client_id,
     client_secret: c.client_secret,
     redirect_uris: c.redirect_uris,
+    post_logout_redirect_uris: c.post_logout_redirect_uris ?? [],
     grant_types: c.refresh ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
