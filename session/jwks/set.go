@@ -144,29 +144,29 @@ func (s *Set) Lookup(ctx context.Context, kid string) (Key, error) {
 	if err == nil || errors.Is(err, ErrKidRequired) {
 		return k, err
 	}
-	if !s.allowRefetch() {
-		// The interval's fetch is taken; if it is still running (a burst
-		// of requests at start-up or after a rotation), its result may
-		// hold the key.
-		s.mu.Lock()
-		c := s.call
-		s.mu.Unlock()
-		if c == nil {
-			return Key{}, err
-		}
+	c, start := s.lookupCall()
+	if c == nil {
+		// The interval's fetch was taken and is done: it may have
+		// published the key since the first look.
+		return s.find(kid)
+	}
+	if start {
+		s.run(ctx, c)
+	} else {
+		// A fetch is in flight (a burst of requests at start-up or after
+		// a rotation, or the background refresh): its result may hold
+		// the key.
 		select {
 		case <-c.done:
 		case <-ctx.Done():
 			return Key{}, err
 		}
-		return s.find(kid)
 	}
-	if ferr := s.Refresh(ctx); ferr != nil {
-		if errors.Is(err, ErrUnavailable) {
-			return Key{}, fmt.Errorf("%w: %w", ErrUnavailable, ferr)
-		}
-		// The old keys may still be usable; the kid is just unknown.
+	if c.err != nil && errors.Is(err, ErrUnavailable) {
+		return Key{}, fmt.Errorf("%w: %w", ErrUnavailable, c.err)
 	}
+	// On a failed fetch the old keys may still be usable; the kid is
+	// just unknown.
 	return s.find(kid)
 }
 
@@ -189,17 +189,24 @@ func (s *Set) find(kid string) (Key, error) {
 	return Key{}, fmt.Errorf("%w: kid %.64q", ErrUnknownKey, kid)
 }
 
-// allowRefetch takes the one lookup-caused fetch of the current interval,
-// if it is still free.
-func (s *Set) allowRefetch() bool {
+// lookupCall returns the fetch a lookup that missed should wait for: the
+// one in flight, or else a new one (start is true: the caller runs it)
+// if the interval's one lookup-caused fetch is still free, or else nil.
+// Claiming the interval and registering the fetch happen under one lock,
+// so a concurrent miss always finds the fetch it must wait for.
+func (s *Set) lookupCall() (c *call, start bool) {
 	now := s.o.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.call != nil {
+		return s.call, false
+	}
 	if !s.lastAttempt.IsZero() && now.Sub(s.lastAttempt) < s.o.RefetchInterval {
-		return false
+		return nil, false
 	}
 	s.lastAttempt = now
-	return true
+	s.call = &call{done: make(chan struct{})}
+	return s.call, true
 }
 
 // Refresh fetches the key set now and publishes it; a caller that finds
@@ -207,19 +214,26 @@ func (s *Set) allowRefetch() bool {
 // the previous keys stay, until they expire.
 func (s *Set) Refresh(ctx context.Context) error {
 	s.mu.Lock()
-	if c := s.call; c != nil {
+	c := s.call
+	if c == nil {
+		c = &call{done: make(chan struct{})}
+		s.call = c
 		s.mu.Unlock()
-		select {
-		case <-c.done:
-			return c.err
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		s.run(ctx, c)
+		return c.err
 	}
-	c := &call{done: make(chan struct{})}
-	s.call = c
 	s.mu.Unlock()
+	select {
+	case <-c.done:
+		return c.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
+// run performs the registered fetch c, publishes its result and wakes
+// everyone waiting on it.
+func (s *Set) run(ctx context.Context, c *call) {
 	// The fetch has its own timeout; a caller going away must not cut
 	// it short for the others waiting on it.
 	c.err = s.fetch(context.WithoutCancel(ctx))
@@ -233,7 +247,6 @@ func (s *Set) Refresh(ctx context.Context) error {
 	if c.err != nil {
 		s.o.Logger.Warn("JWKS fetch failed", "issuer", s.o.Issuer, "err", c.err)
 	}
-	return c.err
 }
 
 // Ready returns nil when the set has usable keys, else why not (the last

@@ -296,3 +296,35 @@ func TestNoDowngradeRedirect(t *testing.T) {
 		t.Error("sixth redirect followed")
 	}
 }
+
+// TestConcurrentFirstLookups: before any fetch, a burst of lookups for a
+// key the IdP has shares one fetch and every one of them gets the key. A
+// lookup arriving between another's claim of the interval's fetch and
+// the start of that fetch used to find no fetch in flight and fail with
+// ErrUnavailable (a 503 for a valid token at start-up).
+func TestConcurrentFirstLookups(t *testing.T) {
+	a, _ := ecJWK(t, "a")
+	for round := range 200 {
+		p := newIDP(t)
+		p.set(a)
+		s, err := New(options(p, newClock()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				if _, err := s.Lookup(context.Background(), "a"); err != nil {
+					t.Errorf("round %d: %v", round, err)
+				}
+			})
+		}
+		wg.Wait()
+		if got := p.Fetches(); got != 1 {
+			t.Fatalf("round %d: %d fetches for concurrent first lookups, want 1", round, got)
+		}
+		if t.Failed() {
+			return
+		}
+	}
+}
