@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gatehouse/gatehouse/proxy/metrics"
 	"github.com/gatehouse/gatehouse/session"
@@ -74,7 +75,32 @@ func (gv *grantVerifier) verify(v string) (session.Identity, error) {
 	if c.Iat == 0 || age > gv.maxAge || age < -30*time.Second {
 		return session.Identity{}, fmt.Errorf("%w: iat out of range (age %s)", errBadGrant, age.Round(time.Second))
 	}
+	if err := c.headerSafe(); err != nil {
+		return session.Identity{}, fmt.Errorf("%w: %w", errBadGrant, err)
+	}
 	return session.Identity{Subject: c.Sub, Email: c.Email, Roles: c.Roles, Claims: c.Claims}, nil
+}
+
+// headerSafe checks that the grant's values can travel in identity
+// headers as they are: no control character anywhere (a header value is
+// one line), and no comma in a role (the roles header is comma-separated,
+// so "user,admin" would reach the app as two roles). Unlike a provider's
+// claims, whose odd roles are dropped (session.Mapping), a grant comes
+// from the app itself: a bad value is the app's bug, and the grant is
+// refused whole.
+func (c *grantClaims) headerSafe() error {
+	if strings.ContainsFunc(c.Sub, unicode.IsControl) {
+		return errors.New("sub contains a control character")
+	}
+	if strings.ContainsFunc(c.Email, unicode.IsControl) {
+		return errors.New("email contains a control character")
+	}
+	for i, r := range c.Roles {
+		if r == "" || strings.ContainsFunc(r, func(r rune) bool { return r == ',' || unicode.IsControl(r) }) {
+			return fmt.Errorf("roles[%d] %.64q is empty or contains a comma or a control character", i, r)
+		}
+	}
+	return nil
 }
 
 // acceptGrant removes the grant header from an upstream response and, when
