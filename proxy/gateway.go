@@ -220,13 +220,15 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		g.metrics.WatchMirror(g.mirror)
 	}
 	list := g.list
+	cache := session.NewVerifyCache(cfg.Tokens.VerifyCacheSize, now) // nil: off
+	g.metrics.WatchVerifyCache(cache)
 	g.sessions, err = session.NewManager(session.ManagerOptions{
 		Tokens: tokens, Refresh: refresh, Store: store, Revocations: list,
 		Shared: shared, Mirror: g.mirror, FailOpen: cfg.Store.Unavailable == "allow",
 		IdleTimeout: cfg.Session.IdleTimeout, AbsoluteLifetime: cfg.Session.AbsoluteLifetime,
 		Grace: cfg.Session.RefreshGrace, Now: now, OnRevoke: g.metrics.Revoked,
 		External: external, ExternalLifetime: externalLifetime(cfg),
-		Cache: session.NewVerifyCache(cfg.Tokens.VerifyCacheSize, now),
+		Cache: cache,
 	})
 	if err != nil {
 		return nil, err

@@ -39,6 +39,7 @@ type Metrics struct {
 	revocations     [numRevocationKinds]prometheus.Counter
 	mirror          *mirrorAge
 	issuers         *issuerReady
+	verifyCache     *verifyCache
 	reconciliations [2]prometheus.Counter // ok, error
 
 	storeSeconds [numStoreOps]prometheus.Observer
@@ -117,6 +118,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	}
 	m.mirror = register(reg, newMirrorAge())
 	m.issuers = register(reg, newIssuerReady())
+	m.verifyCache = register(reg, newVerifyCache())
 	reconciliations := counterVec("revocation_reconciliations_total",
 		"Loads of the shared revocation list into this replica's mirror, by result (ok, error).", "result")
 	m.reconciliations[0], m.reconciliations[1] = reconciliations.WithLabelValues("ok"), reconciliations.WithLabelValues("error")

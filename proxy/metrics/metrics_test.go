@@ -44,6 +44,7 @@ func recordOneOfEach(t *testing.T, reg *prometheus.Registry) *Metrics {
 	m.UpstreamError(UpstreamUnavailable)
 	m.JWKSFetched("https://idp.example", nil)
 	m.WatchIssuers(func() map[string]bool { return map[string]bool{"https://idp.example": true} })
+	m.WatchVerifyCache(session.NewVerifyCache(16, nil))
 
 	src := memstore.New(memstore.Options{})
 	mir := session.NewMirror(session.MirrorOptions{List: session.NewRevocations(nil), Source: src, MaxStaleness: time.Minute})
