@@ -207,6 +207,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 
 	store = g.instrument(opts, store) // metrics.go
 	g.metrics.WatchIssuers(g.issuersReady)
+	g.metrics.OIDCRecheckProviders(g.oidc.rechecking())
 	g.refresh, g.secret = refresh, cfg.Session.Secret
 	g.list = session.NewRevocations(now)
 	shared, _ := store.(session.RevocationStore)

@@ -55,6 +55,9 @@ type Metrics struct {
 	// jwksFetches counts fetches of external issuers' key sets; the
 	// issuer label takes configured values only.
 	jwksFetches *prometheus.CounterVec
+	// oidcRechecks counts re-checks at OpenID Connect providers; the
+	// provider label takes configured names only.
+	oidcRechecks *prometheus.CounterVec
 
 	buildInfo *prometheus.GaugeVec
 }
@@ -153,6 +156,8 @@ func New(reg prometheus.Registerer) *Metrics {
 
 	m.jwksFetches = counterVec("jwks_fetches_total",
 		"Fetches of external issuers' key sets (discovery, then the JWKS), by configured issuer and result (ok, error).", "issuer", "result")
+
+	m.oidcRechecks = newRecheckVec(reg)
 
 	m.buildInfo = register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: namespace, Name: "build_info",
