@@ -80,8 +80,12 @@ type Gateway struct {
 	grant     *grantVerifier // nil when grants are off
 	users     func() *userfile.Users
 	usersFile *userfile.File // non-nil when opened from config
-	loginForm bool           // login.form: the password form is offered
-	oidc      *oidcLogins    // OpenID Connect providers (oidc.go)
+	// hashes bounds the password checks of logins running at once (64 MiB
+	// each); shared with the gateways of later reloads, so a reload does
+	// not make room for a second set.
+	hashes    *userfile.Verifier
+	loginForm bool        // login.form: the password form is offered
+	oidc      *oidcLogins // OpenID Connect providers (oidc.go)
 	ipLimit   limiter
 	userLimit limiter
 	routes    routes      // per rule, then the default: upstream and options
@@ -123,9 +127,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	// the assertion header too, even while assertions are off, so that
 	// switching them on never meets a client-made copy upstream.
 	g.headers = newIdentityHeaders(withRouteHeaders(cfg), cfg.Grant.Header, cfg.Assertion.Header)
-	g.debug = &debugAreas{}
+	g.debug, g.hashes = &debugAreas{}, userfile.NewVerifier(0)
 	if opts.Previous != nil {
-		g.debug = opts.Previous.debug
+		g.debug, g.hashes = opts.Previous.debug, opts.Previous.hashes
 	}
 
 	var errs []error

@@ -159,6 +159,27 @@ func TestMetricsRateLimitedLogin(t *testing.T) {
 	}, series(1, "gatehouse_logins_total", "result", "rate_limited", "method", "json"))
 }
 
+// TestMetricsLoginClientGone: a login whose client has gone away before
+// its password could be checked is not checked (no session, no 64 MiB
+// hash), answered 499 for the record, and counted as throttled.
+func TestMetricsLoginClientGone(t *testing.T) {
+	me := newMetricsEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	me.expectDelta(t, func() {
+		r := httptest.NewRequest("POST", "/.auth/login", strings.NewReader(`{"username":"alice","password":"pw"}`)).WithContext(ctx)
+		r.Header.Set("Content-Type", "application/json")
+		if res := me.do(r); res.StatusCode != statusClientClosedRequest || len(res.Cookies()) != 0 {
+			t.Errorf("client gone: %d, cookies %v; want 499 and none", res.StatusCode, res.Cookies())
+		}
+	},
+		series(1, "gatehouse_logins_total", "result", "rate_limited", "method", "json"),
+		series(0, "gatehouse_logins_total", "result", "success", "method", "json"),
+		series(0, "gatehouse_store_operation_duration_seconds", "op", "create"),
+		series(1, "gatehouse_requests_total", "rule", "auth", "outcome", "denied"),
+	)
+}
+
 // TestMetricsRefresh walks a refresh chain: a transparent rotation, the
 // rotated-away token within its grace window (reissued), then after it
 // (reuse: the session is revoked).
