@@ -262,7 +262,7 @@ func (g *Gateway) endSession(r *http.Request, ctx *reqContext, all bool) (string
 // grant sessions keep what the app vouched for at login.
 func (g *Gateway) freshIdentity(ctx context.Context, rec session.Record) (session.Fresh, error) {
 	if name, ok := strings.CutPrefix(rec.Source, oidcSourcePrefix); ok {
-		return g.oidc.fresh(ctx, name, rec, g.log)
+		return g.oidc.fresh(ctx, name, rec, g.log, g.metrics)
 	}
 	if rec.Source != sourceUsers {
 		return session.Fresh{Identity: rec.Identity}, nil

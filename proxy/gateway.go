@@ -87,17 +87,21 @@ type Gateway struct {
 	grant      *grantVerifier // nil when grants are off
 	users      func() *userfile.Users
 	usersFile  *userfile.File // non-nil when opened from config
-	loginForm  bool           // login.form: the password form is offered
-	oidc       *oidcLogins    // OpenID Connect providers (oidc.go)
-	ipLimit    limiter
-	userLimit  limiter
-	routes     routes      // per rule, then the default: upstream and options
-	buffers    *bufferPool // body copy buffers, shared by the reverse proxies
-	draining   atomic.Bool // set by Drain: readiness is false
-	debug      *debugAreas // shared with the gateways of later reloads
-	list       *session.Revocations
-	refresh    *session.RefreshTokens
-	secret     string // session.secret the refresh tokens were keyed with
+	// hashes bounds the password checks of logins running at once (64 MiB
+	// each); shared with the gateways of later reloads, so a reload does
+	// not make room for a second set.
+	hashes    *userfile.Verifier
+	loginForm bool        // login.form: the password form is offered
+	oidc      *oidcLogins // OpenID Connect providers (oidc.go)
+	ipLimit   limiter
+	userLimit limiter
+	routes    routes      // per rule, then the default: upstream and options
+	buffers   *bufferPool // body copy buffers, shared by the reverse proxies
+	draining  atomic.Bool // set by Drain: readiness is false
+	debug     *debugAreas // shared with the gateways of later reloads
+	list      *session.Revocations
+	refresh   *session.RefreshTokens
+	secret    string // session.secret the refresh tokens were keyed with
 
 	// External issuers' key sets (issuers.go), and the context their
 	// refresh loops run under once Start was called (carried over to the
@@ -132,9 +136,9 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 	g.headers = newIdentityHeaders(withRouteHeaders(cfg), cfg.Grant.Header, cfg.Assertion.Header)
 	g.verifyHeaders = cfg.IdentityHeaderNames()
 	g.emptyValue = []string{""}[:1:1]
-	g.debug = &debugAreas{}
+	g.debug, g.hashes = &debugAreas{}, userfile.NewVerifier(0)
 	if opts.Previous != nil {
-		g.debug = opts.Previous.debug
+		g.debug, g.hashes = opts.Previous.debug, opts.Previous.hashes
 	}
 
 	var errs []error
@@ -216,6 +220,7 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 
 	store = g.instrument(opts, store) // metrics.go
 	g.metrics.WatchIssuers(g.issuersReady)
+	g.metrics.OIDCRecheckProviders(g.oidc.rechecking())
 	g.refresh, g.secret = refresh, cfg.Session.Secret
 	g.list = session.NewRevocations(now)
 	shared, _ := store.(session.RevocationStore)
@@ -229,13 +234,15 @@ func New(cfg *config.Config, opts Options) (*Gateway, error) {
 		g.metrics.WatchMirror(g.mirror)
 	}
 	list := g.list
+	cache := session.NewVerifyCache(cfg.Tokens.VerifyCacheSize, now) // nil: off
+	g.metrics.WatchVerifyCache(cache)
 	g.sessions, err = session.NewManager(session.ManagerOptions{
 		Tokens: tokens, Refresh: refresh, Store: store, Revocations: list,
 		Shared: shared, Mirror: g.mirror, FailOpen: cfg.Store.Unavailable == "allow",
 		IdleTimeout: cfg.Session.IdleTimeout, AbsoluteLifetime: cfg.Session.AbsoluteLifetime,
 		Grace: cfg.Session.RefreshGrace, Now: now, OnRevoke: g.metrics.Revoked,
 		External: external, ExternalLifetime: externalLifetime(cfg),
-		Cache: session.NewVerifyCache(cfg.Tokens.VerifyCacheSize, now),
+		Cache: cache,
 	})
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,11 @@ import (
 
 // maxFormBytes bounds login, refresh and logout request bodies.
 const maxFormBytes = 64 << 10
+
+// statusClientClosedRequest is nginx's 499: the client went away before
+// the answer was ready. Nobody receives it; it is what the metrics and
+// the access log record.
+const statusClientClosedRequest = 499
 
 // credentials is a parsed login request.
 type credentials struct {
@@ -99,8 +105,20 @@ func (g *Gateway) login(w http.ResponseWriter, r *http.Request, ctx *reqContext)
 			return
 		}
 	}
-	user, err := g.users().Authenticate(c.Username, c.Password)
+	// Only a few password checks run at once (64 MiB each, see
+	// userfile.DefaultVerifications); the others wait here, as long as
+	// their client does.
+	user, err := g.hashes.Authenticate(r.Context(), g.users(), c.Username, c.Password)
 	switch {
+	case r.Context().Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
+		// The client went away while waiting for a slot: nobody reads the
+		// answer. 499 (nginx's "client closed request") keeps it out of
+		// the 5xx the gateway answers on its own account; it counts as
+		// throttled, which it was.
+		g.metrics.Login(metrics.LoginRateLimited, loginMethod(c.json))
+		g.log.Debug("login abandoned while waiting to check the password", "cause", err.Error())
+		w.WriteHeader(statusClientClosedRequest)
+		return
 	case errors.Is(err, userfile.ErrDisabled):
 		fail(&Error{Status: http.StatusForbidden, Code: CodeAccountDisabled, Message: "This account is disabled.", Err: err})
 		return

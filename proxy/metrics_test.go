@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -156,6 +157,27 @@ func TestMetricsRateLimitedLogin(t *testing.T) {
 			t.Errorf("second attempt: %d, want 429", res.StatusCode)
 		}
 	}, series(1, "gatehouse_logins_total", "result", "rate_limited", "method", "json"))
+}
+
+// TestMetricsLoginClientGone: a login whose client has gone away before
+// its password could be checked is not checked (no session, no 64 MiB
+// hash), answered 499 for the record, and counted as throttled.
+func TestMetricsLoginClientGone(t *testing.T) {
+	me := newMetricsEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	me.expectDelta(t, func() {
+		r := httptest.NewRequest("POST", "/.auth/login", strings.NewReader(`{"username":"alice","password":"pw"}`)).WithContext(ctx)
+		r.Header.Set("Content-Type", "application/json")
+		if res := me.do(r); res.StatusCode != statusClientClosedRequest || len(res.Cookies()) != 0 {
+			t.Errorf("client gone: %d, cookies %v; want 499 and none", res.StatusCode, res.Cookies())
+		}
+	},
+		series(1, "gatehouse_logins_total", "result", "rate_limited", "method", "json"),
+		series(0, "gatehouse_logins_total", "result", "success", "method", "json"),
+		series(0, "gatehouse_store_operation_duration_seconds", "op", "create"),
+		series(1, "gatehouse_requests_total", "rule", "auth", "outcome", "denied"),
+	)
 }
 
 // TestMetricsRefresh walks a refresh chain: a transparent rotation, the
@@ -392,5 +414,74 @@ func TestMetricsSeparateGatherer(t *testing.T) {
 	gw.AdminHandler("").ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
 	if !strings.Contains(w.Body.String(), "other_gauge 0") || !strings.Contains(w.Body.String(), "gatehouse_requests_total") {
 		t.Errorf("/metrics did not serve both registries:\n%.300s", w.Body.String())
+	}
+}
+
+// scrapeValue reads one sample of the admin listener's /metrics, as
+// Prometheus would; -1 when the series is absent.
+func (me *metricsEnv) scrapeValue(t *testing.T, series string) float64 {
+	t.Helper()
+	res := me.admin("GET", "/metrics", "", "")
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 {
+		t.Fatalf("admin /metrics: %d", res.StatusCode)
+	}
+	for line := range strings.Lines(string(body)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	return -1
+}
+
+// TestMetricsVerifyCache: two requests with the same session cookie
+// through the gateway are one cache miss (the first, verified in full)
+// then one hit, on the admin listener's /metrics; with the cache off the
+// series are there, at 0, with capacity 0.
+func TestMetricsVerifyCache(t *testing.T) {
+	const (
+		hit      = `gatehouse_verify_cache_lookups_total{result="hit"}`
+		miss     = `gatehouse_verify_cache_lookups_total{result="miss"}`
+		entries  = "gatehouse_verify_cache_entries"
+		capacity = "gatehouse_verify_cache_capacity"
+	)
+	tests := []struct {
+		name                      string
+		size                      int
+		wantMiss, wantHit         []float64 // after the first and the second request
+		wantEntries, wantCapacity float64
+	}{
+		{"on", 4096, []float64{1, 1}, []float64{0, 1}, 1, 4096},
+		{"off", 0, []float64{0, 0}, []float64{0, 0}, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			me := newMetricsEnv(t, func(c *config.Config) { c.Tokens.VerifyCacheSize = tt.size })
+			cookie := me.login(t)
+			if got := me.scrapeValue(t, miss); got != 0 {
+				t.Fatalf("after login: %s = %v, want 0", miss, got)
+			}
+			for i := range 2 {
+				if res := me.get("/app", cookie); res.StatusCode != 200 {
+					t.Fatalf("request %d: %d", i+1, res.StatusCode)
+				}
+				if got := me.scrapeValue(t, miss); got != tt.wantMiss[i] {
+					t.Errorf("after request %d: %s = %v, want %v", i+1, miss, got, tt.wantMiss[i])
+				}
+				if got := me.scrapeValue(t, hit); got != tt.wantHit[i] {
+					t.Errorf("after request %d: %s = %v, want %v", i+1, hit, got, tt.wantHit[i])
+				}
+			}
+			if got := me.scrapeValue(t, entries); got != tt.wantEntries {
+				t.Errorf("%s = %v, want %v", entries, got, tt.wantEntries)
+			}
+			if got := me.scrapeValue(t, capacity); got != tt.wantCapacity {
+				t.Errorf("%s = %v, want %v", capacity, got, tt.wantCapacity)
+			}
+		})
 	}
 }

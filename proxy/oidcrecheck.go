@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/gatehouse/gatehouse/proxy/metrics"
 	"github.com/gatehouse/gatehouse/session"
 	"golang.org/x/oauth2"
 )
@@ -72,7 +73,12 @@ func (p *oidcProvider) keepRefreshToken(tok *oauth2.Token, subject string) ([]by
 // fresh answers session.FreshIdentity for a session from provider name.
 // A provider removed from the configuration ends its sessions. Without
 // recheck, the identity from sign-in is kept.
-func (o *oidcLogins) fresh(ctx context.Context, name string, rec session.Record, log *slog.Logger) (session.Fresh, error) {
+//
+// Each re-check is counted in gatehouse_oidc_recheck_total under the
+// configured provider's name: ok, ended, or unavailable. Answers that ask
+// nothing (no recheck, no kept token, within the grace window, a provider
+// no longer configured) are not re-checks and are not counted.
+func (o *oidcLogins) fresh(ctx context.Context, name string, rec session.Record, log *slog.Logger, m *metrics.Metrics) (session.Fresh, error) {
 	p := o.byName[name]
 	if p == nil {
 		return session.Fresh{}, fmt.Errorf("%w: provider %q is no longer configured", session.ErrSessionRevoked, name)
@@ -91,14 +97,29 @@ func (o *oidcLogins) fresh(ctx context.Context, name string, rec session.Record,
 	if errors.Is(err, errProviderUnavailable) {
 		// Availability over freshness: the session goes on with what the
 		// provider last said, and the next rotation asks again.
+		m.OIDCRecheck(p.name, metrics.RecheckUnavailable)
 		log.Warn("oidc recheck: provider unavailable; keeping the session's identity", "provider", name, "session", rec.ID, "cause", err.Error())
 		return keep, nil
 	}
 	if err != nil {
+		m.OIDCRecheck(p.name, metrics.RecheckEnded)
 		log.Info("oidc recheck: the provider no longer vouches for the user; session ended", "provider", name, "session", rec.ID, "user", rec.Identity.Subject, "cause", err.Error())
 		return session.Fresh{}, fmt.Errorf("%w: %w", session.ErrSessionRevoked, err)
 	}
+	m.OIDCRecheck(p.name, metrics.RecheckOK)
 	return f, nil
+}
+
+// rechecking returns the names of the providers whose recheck is on: the
+// provider label values of gatehouse_oidc_recheck_total.
+func (o *oidcLogins) rechecking() []string {
+	var names []string
+	for _, p := range o.list {
+		if p.recheck {
+			names = append(names, p.name)
+		}
+	}
+	return names
 }
 
 // recheckUser redeems the session's refresh token at the provider. The

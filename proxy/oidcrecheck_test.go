@@ -5,11 +5,17 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gatehouse/gatehouse/config"
+	"github.com/gatehouse/gatehouse/proxy/metrics"
 	"github.com/gatehouse/gatehouse/session"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"golang.org/x/oauth2"
 )
 
@@ -89,7 +95,7 @@ func TestOIDCFreshDecisions(t *testing.T) {
 			if tt.rec.PrevValidUntil.After(time.Time{}) {
 				tt.rec.PrevValidUntil = clock.t.Add(time.Second)
 			}
-			f, err := o.fresh(context.Background(), tt.provider, tt.rec, log)
+			f, err := o.fresh(context.Background(), tt.provider, tt.rec, log, nil)
 			if tt.revoked {
 				if !errors.Is(err, session.ErrSessionRevoked) {
 					t.Fatalf("err = %v, want ErrSessionRevoked", err)
@@ -135,5 +141,123 @@ func TestAuthStyle(t *testing.T) {
 		if got := authStyle(tt.methods); got != tt.want {
 			t.Errorf("authStyle(%q) = %v, want %v", tt.methods, got, tt.want)
 		}
+	}
+}
+
+// recheckIdP is a provider that is up: discovery and a token endpoint
+// that redeems the refresh token "rt-good" (for client gatehouse, secret
+// s3cret, as withProvider configures) and refuses any other with
+// invalid_grant, as a provider does once the user is removed or the grant
+// revoked. It answers no ID token, so the session keeps its identity.
+func recheckIdP(t *testing.T) (issuer string, hits *atomic.Int64) {
+	t.Helper()
+	hits = &atomic.Int64{}
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{
+			"issuer": srv.URL, "authorization_endpoint": srv.URL + "/authorize", "token_endpoint": srv.URL + "/token",
+			"jwks_uri": srv.URL + "/jwks", "id_token_signing_alg_values_supported": []string{"ES256"},
+		})
+	})
+	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if id, secret, ok := r.BasicAuth(); !ok || id != "gatehouse" || secret != "s3cret" {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
+			return
+		}
+		if r.PostFormValue("grant_type") != "refresh_token" || r.PostFormValue("refresh_token") != "rt-good" {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"access_token": "at", "token_type": "Bearer", "expires_in": 300, "refresh_token": "rt-good"})
+	})
+	return srv.URL, hits
+}
+
+// TestOIDCRecheckMetrics: each re-check at a provider increments
+// gatehouse_oidc_recheck_total{provider, result} for its outcome, under
+// the configured provider's name; answers that ask no provider count
+// nothing.
+func TestOIDCRecheckMetrics(t *testing.T) {
+	up, upHits := recheckIdP(t)
+	down, downHits := brokenIdP(t)
+	clock := &testClock{time.Unix(1_700_000_000, 0)}
+	cfg := config.Default()
+	withProvider("good", up)(&cfg)
+	withProvider("down", down)(&cfg)
+	withProvider("plain", up)(&cfg)
+	cfg.OIDC.Providers[0].Recheck = true
+	cfg.OIDC.Providers[1].Recheck = true
+	o, err := newOIDCLogins(&cfg, nil, bytes.Repeat([]byte("r"), 32), clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	m.OIDCRecheckProviders(o.rechecking())
+	me := &metricsEnv{reg: reg}
+	if n := testutil.CollectAndCount(reg, "gatehouse_oidc_recheck_total"); n != 6 {
+		t.Errorf("%d series at start, want 6 (good and down, three results each; plain has no recheck)", n)
+	}
+
+	seal := func(provider, rt string) []byte {
+		s, err := o.byName[provider].keepRefreshToken(&oauth2.Token{RefreshToken: rt}, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	id := session.Identity{Subject: "alice"}
+	log := slog.New(slog.DiscardHandler)
+	tests := []struct {
+		name     string
+		provider string
+		rec      session.Record
+		revoked  bool
+		asked    *atomic.Int64 // the provider that must have been asked, once
+		counted  string        // the provider label counted; "" for none
+		result   string
+	}{
+		{"the provider redeems the token: ok", "good", session.Record{Identity: id, SourceSecret: seal("good", "rt-good")}, false, upHits, "good", "ok"},
+		{"the provider refuses the token: ended", "good", session.Record{Identity: id, SourceSecret: seal("good", "rt-revoked")}, true, upHits, "good", "ended"},
+		{"the kept token is unreadable: ended", "good", session.Record{Identity: id, SourceSecret: []byte("garbage-garbage-garbage")}, true, nil, "good", "ended"},
+		{"the provider is down: unavailable", "down", session.Record{Identity: id, SourceSecret: seal("down", "rt-good")}, false, downHits, "down", "unavailable"},
+		{"no recheck: not counted", "plain", session.Record{Identity: id}, false, nil, "", ""},
+		{"no kept token: not counted", "good", session.Record{Identity: id}, false, nil, "", ""},
+		{"within the grace window: not counted", "good", session.Record{Identity: id, SourceSecret: seal("good", "rt-good"), PrevValidUntil: time.Unix(1, 0)}, false, nil, "", ""},
+		{"provider no longer configured: not counted", "gone", session.Record{Identity: id, SourceSecret: seal("good", "rt-good")}, true, nil, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock.t = clock.t.Add(time.Hour) // past any discovery backoff
+			if !tt.rec.PrevValidUntil.IsZero() {
+				tt.rec.PrevValidUntil = clock.t.Add(time.Second)
+			}
+			var want []seriesDelta
+			for _, p := range []string{"good", "down", "gone", "plain"} {
+				for _, r := range []string{"ok", "ended", "unavailable"} {
+					d := 0.0
+					if p == tt.counted && r == tt.result {
+						d = 1
+					}
+					want = append(want, series(d, "gatehouse_oidc_recheck_total", "provider", p, "result", r))
+				}
+			}
+			asked := int64(0)
+			if tt.asked != nil {
+				asked = tt.asked.Load()
+			}
+			me.expectDelta(t, func() {
+				_, err := o.fresh(context.Background(), tt.provider, tt.rec, log, m)
+				if got := errors.Is(err, session.ErrSessionRevoked); got != tt.revoked {
+					t.Errorf("session ended = %v (err %v), want %v", got, err, tt.revoked)
+				}
+			}, want...)
+			if tt.asked != nil && tt.asked.Load() != asked+1 {
+				t.Errorf("the provider was asked %d times, want once", tt.asked.Load()-asked)
+			}
+		})
 	}
 }

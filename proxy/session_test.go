@@ -326,3 +326,20 @@ func TestLoginRateLimitRecovers(t *testing.T) {
 		}
 	}
 }
+
+// TestReloadKeepsPasswordSlots: the bound on concurrent password checks
+// (64 MiB each) is one per process: a reload's gateway shares its
+// predecessor's slots rather than adding a second set.
+func TestReloadKeepsPasswordSlots(t *testing.T) {
+	se := newSessionEnv(t)
+	if se.gw.hashes == nil || se.gw.hashes.Limit() != userfile.DefaultVerifications() {
+		t.Fatalf("password slots: %v, want the default (%d)", se.gw.hashes, userfile.DefaultVerifications())
+	}
+	next, err := New(se.cfg, Options{Previous: se.gw, Users: se.users.Load})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.hashes != se.gw.hashes {
+		t.Error("the reloaded gateway has its own password slots")
+	}
+}

@@ -212,3 +212,38 @@ func TestExternalCacheStillChecksRevocation(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyBearerIsOneLookup: with external issuers, a bearer token is
+// looked up once per request, whichever verifier takes it: the own
+// token's miss is not counted twice (once before routing by iss, once in
+// Verify).
+func TestVerifyBearerIsOneLookup(t *testing.T) {
+	p := jwkstest.NewServer(t)
+	p.AddKey(t, "es", "ES256")
+	clock := &lockedClock{t: time.Now().Truncate(time.Second)}
+	cache := session.NewVerifyCache(64, clock.Now)
+	c := newCachedExt(t, p, clock, cache, nil)
+	own, err := c.m.Login(context.Background(), session.Identity{Subject: "bob"}, session.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext := c.token(t, p, "alice", time.Hour)
+	steps := []struct {
+		name         string
+		raw          string
+		hits, misses uint64
+	}{
+		{"own token, first sight", own.Access, 0, 1},
+		{"own token again", own.Access, 1, 1},
+		{"external token, first sight", ext, 1, 2},
+		{"external token again", ext, 2, 2},
+	}
+	for _, s := range steps {
+		if _, err := c.m.VerifyBearer(s.raw); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if st := cache.Stats(); st.Hits != s.hits || st.Misses != s.misses {
+			t.Fatalf("after %s: %d hits, %d misses; want %d, %d", s.name, st.Hits, st.Misses, s.hits, s.misses)
+		}
+	}
+}

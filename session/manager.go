@@ -268,14 +268,22 @@ func (m *Manager) LogoutUser(ctx context.Context, subject string) error {
 // list are checked on every call, cached or not. Neither makes a store
 // round trip: the list is local, fed by the mirror.
 func (m *Manager) Verify(raw string) (*Principal, error) {
-	p, ok := m.cache.Get(m.tokens.id, raw)
-	if !ok {
-		var err error
-		if p, err = m.tokens.Verify(raw); err != nil {
-			return nil, err
-		}
-		m.cache.Put(m.tokens.id, raw, p, p.ExpiresAt)
+	if p, ok := m.cache.Get(m.tokens.id, raw); ok {
+		return m.checkRevoked(p)
 	}
+	return m.verifyOwn(raw)
+}
+
+// verifyOwn is Verify after the cache missed: a full verification by the
+// own Tokens, cached, then the revocation checks. VerifyBearer calls it
+// after its own lookup missed, so that one request is one lookup in the
+// cache's Stats.
+func (m *Manager) verifyOwn(raw string) (*Principal, error) {
+	p, err := m.tokens.Verify(raw)
+	if err != nil {
+		return nil, err
+	}
+	m.cache.Put(m.tokens.id, raw, p, p.ExpiresAt)
 	return m.checkRevoked(p)
 }
 
@@ -308,7 +316,7 @@ func (m *Manager) VerifyBearer(raw string) (*Principal, error) {
 		return nil, err
 	}
 	if e == nil {
-		return m.Verify(raw)
+		return m.verifyOwn(raw) // GetAny looked under m.tokens.id too
 	}
 	p, err := e.verify(context.Background(), raw, h)
 	if err != nil {

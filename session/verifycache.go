@@ -36,9 +36,15 @@ const verifyCacheShards = 8
 // A cached *Principal is shared by every request presenting the same
 // token: callers MUST treat Principals as read-only (they already are
 // throughout the gateway).
+//
+// Stats reports its lookups, evictions and size for metrics. The counts
+// are kept per shard, under the lock each operation takes anyway, so
+// counting costs no atomic operation, no shared cache line and no
+// allocation on the request path.
 type VerifyCache struct {
 	seed   maphash.Seed
 	now    func() time.Time
+	size   int    // capacity: the sum of the shards' max
 	n      uint64 // shards in use: fewer than verifyCacheShards for a tiny size
 	shards [verifyCacheShards]cacheShard
 }
@@ -47,6 +53,27 @@ type cacheShard struct {
 	mu      sync.Mutex
 	max     int
 	entries map[cacheKey]cacheEntry
+	// Counts since the cache was built, guarded by mu.
+	hits, misses, evictions uint64
+}
+
+// VerifyCacheStats are a VerifyCache's counts since it was built, and
+// its size, as Stats reports them.
+type VerifyCacheStats struct {
+	// Hits are lookups (Get, GetAny) that found a live entry.
+	Hits uint64
+	// Misses are lookups that found none, or only an entry whose exp had
+	// passed (which the lookup then dropped).
+	Misses uint64
+	// Evictions are entries removed to make room for a new one in a full
+	// shard, expired or not. Entries dropped at their exp by a lookup are
+	// not evictions.
+	Evictions uint64
+	// Entries is the number of entries, expired ones not yet dropped
+	// included (as Len).
+	Entries int
+	// Capacity is the most entries the cache holds (its size).
+	Capacity int
 }
 
 type cacheKey struct{ verifier, token string }
@@ -66,7 +93,7 @@ func NewVerifyCache(size int, now func() time.Time) *VerifyCache {
 		now = time.Now
 	}
 	n := min(size, verifyCacheShards)
-	c := &VerifyCache{seed: maphash.MakeSeed(), now: now, n: uint64(n)}
+	c := &VerifyCache{seed: maphash.MakeSeed(), now: now, size: size, n: uint64(n)}
 	for i := range n {
 		s := &c.shards[i]
 		s.max = size / n
@@ -97,6 +124,11 @@ func (c *VerifyCache) Get(verifier, token string) (*Principal, bool) {
 		delete(s.entries, k)
 		ok = false
 	}
+	if ok {
+		s.hits++
+	} else {
+		s.misses++
+	}
 	s.mu.Unlock()
 	return e.p, ok
 }
@@ -104,7 +136,8 @@ func (c *VerifyCache) Get(verifier, token string) (*Principal, bool) {
 // GetAny is Get for the first of verifiers that has token cached: one
 // hash of the token and one lock, then a map lookup per verifier. The
 // Manager uses it for a bearer token before routing it by iss, with the
-// ids of every verifier the router could pick.
+// ids of every verifier the router could pick. It counts as one lookup
+// in Stats, whatever the number of verifiers.
 func (c *VerifyCache) GetAny(verifiers []string, token string) (*Principal, bool) {
 	if c == nil {
 		return nil, false
@@ -117,11 +150,13 @@ func (c *VerifyCache) GetAny(verifiers []string, token string) (*Principal, bool
 		k := cacheKey{v, token}
 		if e, ok := s.entries[k]; ok {
 			if now.Before(e.exp) {
+				s.hits++
 				return e.p, true
 			}
 			delete(s.entries, k)
 		}
 	}
+	s.misses++
 	return nil, false
 }
 
@@ -161,6 +196,7 @@ func (s *cacheShard) evict(now time.Time) {
 		}
 	}
 	delete(s.entries, victim)
+	s.evictions++
 }
 
 // Len returns the number of entries, expired ones not yet dropped
@@ -177,4 +213,25 @@ func (c *VerifyCache) Len() int {
 		s.mu.Unlock()
 	}
 	return n
+}
+
+// Stats returns the cache's counts since it was built and its size. It
+// takes each shard's lock in turn (as Len), so it is meant for a metrics
+// scrape, not for the request path; the counts of different shards are
+// not taken at one instant. A nil cache (off) has zero Stats.
+func (c *VerifyCache) Stats() VerifyCacheStats {
+	if c == nil {
+		return VerifyCacheStats{}
+	}
+	st := VerifyCacheStats{Capacity: c.size}
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		st.Hits += s.hits
+		st.Misses += s.misses
+		st.Evictions += s.evictions
+		st.Entries += len(s.entries)
+		s.mu.Unlock()
+	}
+	return st
 }

@@ -178,3 +178,110 @@ func BenchmarkVerifyCacheMemory(b *testing.B) {
 	b.ReportMetric(perEntry, "B/entry")
 	b.ReportMetric(float64(len(toks[0])), "token-bytes")
 }
+
+// TestVerifyCacheStats drives real traffic through a one-entry cache (one
+// shard, so which entry is evicted is known) and checks the counts after
+// each step.
+func TestVerifyCacheStats(t *testing.T) {
+	clock := newClock()
+	c := NewVerifyCache(1, clock.Now)
+	p := &Principal{}
+	steps := []struct {
+		name string
+		do   func()
+		want VerifyCacheStats
+	}{
+		{"empty", func() {}, VerifyCacheStats{Capacity: 1}},
+		{"miss", func() { c.Get("v", "a") }, VerifyCacheStats{Misses: 1, Capacity: 1}},
+		{"put then hit", func() {
+			c.Put("v", "a", p, clock.Now().Add(time.Minute))
+			c.Get("v", "a")
+		}, VerifyCacheStats{Hits: 1, Misses: 1, Entries: 1, Capacity: 1}},
+		{"another verifier misses", func() { c.Get("w", "a") }, VerifyCacheStats{Hits: 1, Misses: 2, Entries: 1, Capacity: 1}},
+		{"put into the full cache evicts", func() { c.Put("v", "b", p, clock.Now().Add(time.Minute)) },
+			VerifyCacheStats{Hits: 1, Misses: 2, Evictions: 1, Entries: 1, Capacity: 1}},
+		{"the evicted token misses, the new one hits", func() { c.Get("v", "a"); c.Get("v", "b") },
+			VerifyCacheStats{Hits: 2, Misses: 3, Evictions: 1, Entries: 1, Capacity: 1}},
+		{"putting the same token again evicts nothing", func() { c.Put("v", "b", p, clock.Now().Add(time.Minute)) },
+			VerifyCacheStats{Hits: 2, Misses: 3, Evictions: 1, Entries: 1, Capacity: 1}},
+		{"an expired entry misses and is dropped, not evicted", func() {
+			clock.Advance(time.Minute)
+			c.Get("v", "b")
+		}, VerifyCacheStats{Hits: 2, Misses: 4, Evictions: 1, Capacity: 1}},
+		{"GetAny over two verifiers is one miss", func() { c.GetAny([]string{"v", "w"}, "c") },
+			VerifyCacheStats{Hits: 2, Misses: 5, Evictions: 1, Capacity: 1}},
+		{"GetAny finding the second verifier is one hit", func() {
+			c.Put("w", "c", p, clock.Now().Add(time.Minute))
+			c.GetAny([]string{"v", "w"}, "c")
+		}, VerifyCacheStats{Hits: 3, Misses: 5, Evictions: 1, Entries: 1, Capacity: 1}},
+		{"an expired entry met by GetAny misses", func() {
+			clock.Advance(time.Minute)
+			c.GetAny([]string{"w"}, "c")
+		}, VerifyCacheStats{Hits: 3, Misses: 6, Evictions: 1, Capacity: 1}},
+		{"a token put at its exp is not stored and evicts nothing", func() { c.Put("v", "d", p, clock.Now()) },
+			VerifyCacheStats{Hits: 3, Misses: 6, Evictions: 1, Capacity: 1}},
+	}
+	for _, s := range steps {
+		s.do()
+		if got := c.Stats(); got != s.want {
+			t.Fatalf("after %q: Stats = %+v, want %+v", s.name, got, s.want)
+		}
+	}
+}
+
+// TestVerifyCacheStatsSharded: over many shards, every distinct token put
+// is either still there or was evicted, and capacity is the size asked for.
+func TestVerifyCacheStatsSharded(t *testing.T) {
+	for _, size := range []int{7, 100, 1000} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			clock := newClock()
+			c := NewVerifyCache(size, clock.Now)
+			const puts = 3000
+			for i := range puts {
+				c.Put("v", fmt.Sprintf("token-%d", i), &Principal{}, clock.Now().Add(time.Hour))
+			}
+			st := c.Stats()
+			if st.Capacity != size || st.Entries > size || st.Entries+int(st.Evictions) != puts {
+				t.Errorf("Stats = %+v: want Capacity %d, Entries <= it, Entries + Evictions = %d", st, size, puts)
+			}
+			if st.Entries != c.Len() {
+				t.Errorf("Stats.Entries = %d, Len = %d", st.Entries, c.Len())
+			}
+		})
+	}
+}
+
+// TestVerifyCacheStatsConcurrent: concurrent lookups are each counted
+// once (run with -race).
+func TestVerifyCacheStatsConcurrent(t *testing.T) {
+	c := NewVerifyCache(64, nil)
+	exp := time.Now().Add(time.Hour)
+	c.Put("v", "hot", &Principal{}, exp)
+	const workers, each = 4, 500
+	done := make(chan struct{})
+	for w := range workers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range each {
+				c.Get("v", "hot")                         // a hit
+				c.GetAny([]string{"v"}, fmt.Sprint(w, i)) // a miss
+				_ = c.Stats()
+			}
+		}()
+	}
+	for range workers {
+		<-done
+	}
+	if st := c.Stats(); st.Hits != workers*each || st.Misses != workers*each {
+		t.Errorf("Stats = %+v, want %d hits and %d misses", st, workers*each, workers*each)
+	}
+}
+
+func TestVerifyCacheStatsOff(t *testing.T) {
+	var c *VerifyCache
+	c.Get("v", "a")
+	c.GetAny([]string{"v"}, "a")
+	if st := c.Stats(); st != (VerifyCacheStats{}) {
+		t.Errorf("a nil cache's Stats = %+v, want zero", st)
+	}
+}

@@ -39,6 +39,7 @@ type Metrics struct {
 	revocations     [numRevocationKinds]prometheus.Counter
 	mirror          *mirrorAge
 	issuers         *issuerReady
+	verifyCache     *verifyCache
 	reconciliations [2]prometheus.Counter // ok, error
 
 	storeSeconds [numStoreOps]prometheus.Observer
@@ -54,6 +55,9 @@ type Metrics struct {
 	// jwksFetches counts fetches of external issuers' key sets; the
 	// issuer label takes configured values only.
 	jwksFetches *prometheus.CounterVec
+	// oidcRechecks counts re-checks at OpenID Connect providers; the
+	// provider label takes configured names only.
+	oidcRechecks *prometheus.CounterVec
 
 	buildInfo *prometheus.GaugeVec
 }
@@ -117,6 +121,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	}
 	m.mirror = register(reg, newMirrorAge())
 	m.issuers = register(reg, newIssuerReady())
+	m.verifyCache = register(reg, newVerifyCache())
 	reconciliations := counterVec("revocation_reconciliations_total",
 		"Loads of the shared revocation list into this replica's mirror, by result (ok, error).", "result")
 	m.reconciliations[0], m.reconciliations[1] = reconciliations.WithLabelValues("ok"), reconciliations.WithLabelValues("error")
@@ -151,6 +156,8 @@ func New(reg prometheus.Registerer) *Metrics {
 
 	m.jwksFetches = counterVec("jwks_fetches_total",
 		"Fetches of external issuers' key sets (discovery, then the JWKS), by configured issuer and result (ok, error).", "issuer", "result")
+
+	m.oidcRechecks = newRecheckVec(reg)
 
 	m.buildInfo = register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: namespace, Name: "build_info",

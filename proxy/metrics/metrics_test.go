@@ -44,6 +44,8 @@ func recordOneOfEach(t *testing.T, reg *prometheus.Registry) *Metrics {
 	m.UpstreamError(UpstreamUnavailable)
 	m.JWKSFetched("https://idp.example", nil)
 	m.WatchIssuers(func() map[string]bool { return map[string]bool{"https://idp.example": true} })
+	m.WatchVerifyCache(session.NewVerifyCache(16, nil))
+	m.OIDCRecheck("idp", RecheckOK)
 
 	src := memstore.New(memstore.Options{})
 	mir := session.NewMirror(session.MirrorOptions{List: session.NewRevocations(nil), Source: src, MaxStaleness: time.Minute})
@@ -170,6 +172,9 @@ func TestNilRecordsNothing(t *testing.T) {
 	m.CORSRejected()
 	m.CSRFRejected()
 	m.UpstreamError(UpstreamTimeout)
+	m.OIDCRecheck("idp", RecheckEnded)
+	m.OIDCRecheckProviders([]string{"idp"})
+	m.WatchVerifyCache(nil)
 
 	s := memstore.New(memstore.Options{})
 	if InstrumentStore(s, nil) != session.Store(s) {

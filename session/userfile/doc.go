@@ -21,7 +21,8 @@
 // Authenticate is the one place a password is checked. It MUST NOT reveal
 // whether a username exists: an unknown user costs the same argon2id
 // verification as a known one, and ErrDisabled is returned only to a caller
-// who knew the password.
+// who knew the password. A server checks logins through a Verifier, which
+// bounds how many of those 64 MiB verifications run at once.
 //
 // HashPassword produces the hashes the file holds (the "gateway
 // hash-password" command reads the password with HashPasswordFrom).
