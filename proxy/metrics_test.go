@@ -485,3 +485,37 @@ func TestMetricsVerifyCache(t *testing.T) {
 		})
 	}
 }
+
+// TestMetricsPerUpstream: with several upstreams, the upstream series say
+// which app answered and which one is down.
+func TestMetricsPerUpstream(t *testing.T) {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(api.Close)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String()
+	ln.Close()
+	me := newMetricsEnv(t, func(c *config.Config) {
+		c.Upstreams = map[string]config.Upstream{"api": {URL: api.URL}, "legacy": {URL: dead}}
+		c.Policy.Rules = append([]config.Rule{
+			{Name: "api", PathPrefix: "/api", Upstream: "api", Access: "public"},
+			{Name: "legacy", PathPrefix: "/legacy", Upstream: "legacy", Access: "public"},
+		}, c.Policy.Rules...)
+	})
+	me.expectDelta(t, func() {
+		if res := me.get("/api/x", ""); res.StatusCode != http.StatusOK {
+			t.Errorf("api: %d", res.StatusCode)
+		}
+		if res := me.get("/legacy/x", ""); res.StatusCode != http.StatusBadGateway {
+			t.Errorf("legacy: %d, want 502", res.StatusCode)
+		}
+	},
+		series(1, "gatehouse_upstream_request_duration_seconds", "upstream", "api", "class", "2xx"),
+		series(0, "gatehouse_upstream_request_duration_seconds", "upstream", "default", "class", "2xx"),
+		series(1, "gatehouse_upstream_errors_total", "upstream", "legacy", "kind", "unavailable"),
+		series(0, "gatehouse_upstream_errors_total", "upstream", "api", "kind", "unavailable"),
+		series(0, "gatehouse_upstream_errors_total", "upstream", "default", "kind", "unavailable"),
+	)
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse/gatehouse/config"
 	"github.com/gatehouse/gatehouse/policy"
 	"github.com/gatehouse/gatehouse/proxy/cors"
+	"github.com/gatehouse/gatehouse/proxy/metrics"
 )
 
 // route is what one rule (or the default) does with a request it
@@ -43,8 +44,10 @@ type route struct {
 // upstreamConn is one upstream's address and transport, shared by every
 // route that names it.
 type upstreamConn struct {
+	name      string // its metrics label: "default", or its key under upstreams
 	target    *url.URL
 	transport http.RoundTripper
+	metrics   *metrics.Upstream // set by bindProxies; nil records nothing
 }
 
 // fixedHeader is a request header a route sets (identity_headers.set).
@@ -88,7 +91,11 @@ func (g *Gateway) newRoutes(cfg *config.Config) (routes, error) {
 			errs = append(errs, err)
 			return
 		}
-		conns[name] = &upstreamConn{target: target, transport: rt}
+		label := name
+		if label == "" {
+			label = "default"
+		}
+		conns[name] = &upstreamConn{name: label, target: target, transport: rt}
 	}
 	build("", cfg.Upstream)
 	for _, name := range slices.Sorted(maps.Keys(cfg.Upstreams)) {
@@ -176,7 +183,8 @@ func (rs routes) bindProxies(g *Gateway) {
 		}
 		p, ok := proxies[rt.conn]
 		if !ok {
-			p = g.newReverseProxy(rt.conn.target, rt.conn.transport)
+			rt.conn.metrics = g.metrics.Upstream(rt.conn.name)
+			p = g.newReverseProxy(rt.conn)
 			proxies[rt.conn] = p
 		}
 		rt.proxy = p

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
-	"net/url"
 	"strings"
 	"time"
 
@@ -61,7 +60,8 @@ func newTransport(c config.Upstream) *http.Transport {
 // them in Connection (golang/go#50580). The matched route, carried in the
 // request context, says which identity headers to set and what prefix to
 // strip.
-func (g *Gateway) newReverseProxy(target *url.URL, transport http.RoundTripper) *httputil.ReverseProxy {
+func (g *Gateway) newReverseProxy(conn *upstreamConn) *httputil.ReverseProxy {
+	target := conn.target
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			f := pr.In.Context().Value(forwardKey{}).(*forward)
@@ -98,7 +98,7 @@ func (g *Gateway) newReverseProxy(target *url.URL, transport http.RoundTripper) 
 			out.URL.Path, out.URL.RawPath = path, ""
 			pr.SetURL(target)
 		},
-		Transport:      metrics.InstrumentTransport(transport, g.metrics),
+		Transport:      metrics.InstrumentTransport(conn.transport, conn.metrics),
 		BufferPool:     g.buffers,
 		ModifyResponse: func(res *http.Response) error { return g.modifyResponse(res, target.Host) },
 		ErrorHandler:   g.upstreamError,
@@ -154,18 +154,19 @@ func (g *Gateway) upstreamError(w http.ResponseWriter, r *http.Request, err erro
 		return // the client went away; nobody to answer
 	}
 	co, name := g.co, "default"
+	var um *metrics.Upstream
 	if f, ok := r.Context().Value(forwardKey{}).(*forward); ok {
 		co = f.route.co
-		if f.route.upstream != "" {
-			name = f.route.upstream
+		if f.route.conn != nil {
+			name, um = f.route.conn.name, f.route.conn.metrics
 		}
 	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
-		g.metrics.UpstreamError(metrics.UpstreamTimeout)
+		um.Error(metrics.UpstreamTimeout)
 		g.writeErrorCORS(w, r, co, &Error{Status: http.StatusGatewayTimeout, Code: CodeUpstreamTimeout, Message: "The application did not answer in time.", Err: fmt.Errorf("upstream %s: %w", name, err)})
 		return
 	}
-	g.metrics.UpstreamError(metrics.UpstreamUnavailable)
+	um.Error(metrics.UpstreamUnavailable)
 	g.writeErrorCORS(w, r, co, &Error{Status: http.StatusBadGateway, Code: CodeUpstreamUnavailable, Message: "The application is unavailable.", Err: fmt.Errorf("upstream %s: %w", name, err)})
 }

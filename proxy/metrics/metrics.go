@@ -45,8 +45,8 @@ type Metrics struct {
 	storeSeconds [numStoreOps]prometheus.Observer
 	storeErrors  [numStoreOps]prometheus.Counter
 
-	upstreamSeconds [numClasses]prometheus.Observer
-	upstreamErrors  [numUpstreamErrorKinds]prometheus.Counter
+	upstreamSeconds *prometheus.HistogramVec // upstream, class
+	upstreamErrors  *prometheus.CounterVec   // upstream, kind
 
 	preflights     [2]prometheus.Counter // allowed, refused
 	corsRejections prometheus.Counter
@@ -135,17 +135,11 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.storeErrors[op] = storeErrors.WithLabelValues(name)
 	}
 
-	upstreamSeconds := histogramVec("upstream_request_duration_seconds",
-		"Time from sending a request to the upstream to receiving its response headers, by response class (1xx to 5xx).",
-		upstreamBuckets(), "class")
-	for c, name := range classNames() {
-		m.upstreamSeconds[c] = upstreamSeconds.WithLabelValues(name)
-	}
-	upstreamErrors := counterVec("upstream_errors_total",
-		"Proxied requests the upstream did not answer, by kind (unavailable: 502, timeout: 504).", "kind")
-	for k := range numUpstreamErrorKinds {
-		m.upstreamErrors[k] = upstreamErrors.WithLabelValues(k.String())
-	}
+	m.upstreamSeconds = histogramVec("upstream_request_duration_seconds",
+		"Time from sending a request to the upstream to receiving its response headers, by upstream and response class (1xx to 5xx).",
+		upstreamBuckets(), "upstream", "class")
+	m.upstreamErrors = counterVec("upstream_errors_total",
+		"Proxied requests the upstream did not answer, by upstream and kind (unavailable: 502, timeout: 504).", "upstream", "kind")
 
 	preflights := counterVec("cors_preflights_total", "CORS preflight requests, by result (allowed, refused).", "result")
 	m.preflights[0], m.preflights[1] = preflights.WithLabelValues("allowed"), preflights.WithLabelValues("refused")

@@ -41,7 +41,7 @@ func recordOneOfEach(t *testing.T, reg *prometheus.Registry) *Metrics {
 	m.Preflight(true)
 	m.CORSRejected()
 	m.CSRFRejected()
-	m.UpstreamError(UpstreamUnavailable)
+	m.Upstream("default").Error(UpstreamUnavailable)
 	m.JWKSFetched("https://idp.example", nil)
 	m.WatchIssuers(func() map[string]bool { return map[string]bool{"https://idp.example": true} })
 	m.WatchVerifyCache(session.NewVerifyCache(16, nil))
@@ -62,7 +62,7 @@ func recordOneOfEach(t *testing.T, reg *prometheus.Registry) *Metrics {
 	}
 	rt := InstrumentTransport(roundTripper(func(*http.Request) (*http.Response, error) {
 		return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody}, nil
-	}), m)
+	}), m.Upstream("default"))
 	if _, err := rt.RoundTrip(&http.Request{}); err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func TestNilRecordsNothing(t *testing.T) {
 	m.Preflight(false)
 	m.CORSRejected()
 	m.CSRFRejected()
-	m.UpstreamError(UpstreamTimeout)
+	m.Upstream("default").Error(UpstreamTimeout)
 	m.OIDCRecheck("idp", RecheckEnded)
 	m.OIDCRecheckProviders([]string{"idp"})
 	m.WatchVerifyCache(nil)
@@ -355,26 +355,41 @@ func TestMirrorStaleness(t *testing.T) {
 func TestUpstreamClasses(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := New(reg)
+	api, other := m.Upstream("api"), m.Upstream("legacy")
 	status := 0
 	rt := InstrumentTransport(roundTripper(func(*http.Request) (*http.Response, error) {
 		if status == 0 {
 			return nil, errors.New("connection refused")
 		}
 		return &http.Response{StatusCode: status, Body: http.NoBody}, nil
-	}), m)
+	}), api)
 	for _, s := range []int{101, 200, 204, 302, 404, 503, 0} {
 		status = s
 		rt.RoundTrip(&http.Request{})
 	}
+	api.Error(UpstreamTimeout)
 	want := map[string]uint64{"1xx": 1, "2xx": 2, "3xx": 1, "4xx": 1, "5xx": 1}
-	for c, name := range classNames() {
+	count := func(u *Upstream, c int) uint64 {
 		var pb dto.Metric
-		if err := m.upstreamSeconds[c].(prometheus.Histogram).Write(&pb); err != nil {
+		if err := u.seconds[c].(prometheus.Histogram).Write(&pb); err != nil {
 			t.Fatal(err)
 		}
-		if got := pb.GetHistogram().GetSampleCount(); got != want[name] {
-			t.Errorf("upstream_request_duration_seconds{class=%q} count = %d, want %d", name, got, want[name])
+		return pb.GetHistogram().GetSampleCount()
+	}
+	for c, name := range classNames() {
+		if got := count(api, c); got != want[name] {
+			t.Errorf("upstream_request_duration_seconds{upstream=api,class=%q} count = %d, want %d", name, got, want[name])
 		}
+		// Each upstream has its own series, present at zero.
+		if got := count(other, c); got != 0 {
+			t.Errorf("upstream_request_duration_seconds{upstream=legacy,class=%q} count = %d, want 0", name, got)
+		}
+	}
+	if got := testutil.ToFloat64(m.upstreamErrors.WithLabelValues("api", "timeout")); got != 1 {
+		t.Errorf("upstream_errors_total{upstream=api,kind=timeout} = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(m.upstreamErrors.WithLabelValues("legacy", "timeout")); got != 0 {
+		t.Errorf("upstream_errors_total{upstream=legacy,kind=timeout} = %v, want 0", got)
 	}
 	for _, tc := range []struct{ status, want int }{{99, 0}, {100, 0}, {599, 4}, {600, 4}, {999, 4}} {
 		if got := classOf(tc.status); got != tc.want {

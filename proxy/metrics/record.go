@@ -308,15 +308,6 @@ func (k UpstreamErrorKind) String() string {
 	return "unavailable"
 }
 
-// UpstreamError records a proxied request the upstream did not answer in
-// gatehouse_upstream_errors_total.
-func (m *Metrics) UpstreamError(kind UpstreamErrorKind) {
-	if m == nil {
-		return
-	}
-	m.upstreamErrors[min(kind, UpstreamTimeout)].Inc()
-}
-
 // isStoreFailure reports whether a store error is a failure of the store,
 // rather than its answer about a session, or a caller that gave up.
 func isStoreFailure(err error) bool {
