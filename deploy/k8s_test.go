@@ -296,3 +296,46 @@ func TestPodDisruptionBudgets(t *testing.T) {
 		}
 	}
 }
+
+// TestGoMemLimit: every gateway container sets GOMEMLIMIT to about three
+// quarters of its memory limit, so the Go runtime gives memory back (a
+// login's 64 MiB hash) before the container is OOM-killed.
+func TestGoMemLimit(t *testing.T) {
+	forEachGatewayPod(t, func(t *testing.T, r *rendered, gp gatewayPod) {
+		limit, ok := gp.container.Resources.Limits[corev1.ResourceMemory]
+		if !ok {
+			t.Fatal("no memory limit")
+		}
+		var soft string
+		for _, e := range gp.container.Env {
+			if e.Name == "GOMEMLIMIT" {
+				soft = e.Value
+			}
+		}
+		n, err := goMemLimit(soft)
+		if err != nil {
+			t.Fatalf("GOMEMLIMIT %q: %v", soft, err)
+		}
+		if ratio := float64(n) / float64(limit.Value()); ratio < 0.6 || ratio > 0.9 {
+			t.Errorf("GOMEMLIMIT %s is %.0f%% of limits.memory %s, want 60–90%%", soft, 100*ratio, limit.String())
+		}
+	})
+}
+
+// goMemLimit parses a GOMEMLIMIT value: bytes, or a number with B, KiB,
+// MiB or GiB, as the Go runtime reads it.
+func goMemLimit(s string) (int64, error) {
+	for _, u := range []struct {
+		suffix string
+		mul    int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}, {"", 1}} {
+		if num, ok := strings.CutSuffix(s, u.suffix); ok {
+			var n int64
+			if _, err := fmt.Sscanf(num, "%d", &n); err != nil || n <= 0 || fmt.Sprint(n) != num {
+				return 0, fmt.Errorf("not a GOMEMLIMIT value")
+			}
+			return n * u.mul, nil
+		}
+	}
+	return 0, fmt.Errorf("not a GOMEMLIMIT value")
+}
