@@ -22,7 +22,7 @@ func cmdRecipe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.Host, "host", "app.example.com", "the site's host `name` (Caddy: any site address, such as http://:8081)")
 	fs.StringVar(&o.Listen, "listen", "", "nginx's listen `address` or port (default 80)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: gateway recipe {%s} [flags]\n\nWrites the proxy configuration for forward-auth, with every identity header of the gateway's configuration.\n\n", strings.Join(recipe.Proxies, "|"))
+		fmt.Fprintf(stderr, "usage: gateway recipe {%s} [flags]\n\nWrites the proxy configuration for forward-auth, with every identity header of the gateway's configuration.\n\n", strings.Join(recipe.Proxies(), "|"))
 		fs.PrintDefaults()
 	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {

@@ -24,8 +24,8 @@ import (
 //go:embed templates
 var templates embed.FS
 
-// Proxies are the proxies a recipe can be written for.
-var Proxies = []string{"nginx", "caddy", "traefik"}
+// Proxies returns the proxies a recipe can be written for.
+func Proxies() []string { return []string{"nginx", "caddy", "traefik"} }
 
 // Options place the recipe: where the gateway and the app listen and the
 // site the proxy serves.
@@ -41,14 +41,14 @@ type Options struct {
 	Listen string
 }
 
-// ErrUnknownProxy is returned for a proxy not in Proxies.
+// ErrUnknownProxy is returned for a proxy not in Proxies().
 var ErrUnknownProxy = errors.New("unknown proxy")
 
-// Write writes the recipe for proxy (one of Proxies) and the gateway
+// Write writes the recipe for proxy (one of Proxies()) and the gateway
 // configured by cfg to w.
 func Write(w io.Writer, proxy string, cfg *config.Config, o Options) error {
-	if !slices.Contains(Proxies, proxy) {
-		return fmt.Errorf("%w %q: use one of %s", ErrUnknownProxy, proxy, strings.Join(Proxies, ", "))
+	if !slices.Contains(Proxies(), proxy) {
+		return fmt.Errorf("%w %q: use one of %s", ErrUnknownProxy, proxy, strings.Join(Proxies(), ", "))
 	}
 	if o.Gateway == "" || o.App == "" || o.Host == "" {
 		return errors.New("recipe: the gateway, app and host are required")
