@@ -75,6 +75,13 @@ func (p *oidcProvider) verifyLogout(ctx context.Context, d *discovered, raw stri
 	// ID tokens), iss, aud, jti, exp present, sub or sid, events present
 	// and no nonce. Its exp check has no leeway: it is skipped there and
 	// done below.
+	//
+	// Known cost: go-oidc's remote key set refetches the JWKS whenever a
+	// signature does not verify with the cached keys (concurrent failures
+	// share one fetch), so each forged token sent here costs the provider
+	// one JWKS request. A key set with a refetch interval (session/jwks)
+	// would bound that; until then, rate-limit this path at the edge if
+	// it is exposed to the internet.
 	t, err := d.logoutVerifier.VerifyLogout(p.ctx(ctx), raw)
 	if err != nil {
 		return logoutToken{}, fmt.Errorf("%w: %w", errLogoutToken, err)
@@ -160,7 +167,10 @@ func (g *Gateway) oidcBackchannelLogout(w http.ResponseWriter, r *http.Request, 
 		g.backchannelFail(w, p, fmt.Errorf("%w (sid %q only)", errLogoutNoSubject, t.SessionID))
 		return
 	}
-	ended, err := g.sessions.LogoutSource(r.Context(), t.Subject, p.source)
+	// A provider that stops waiting (oidc-provider gives up after 2.5s)
+	// must not leave some of the sessions ended and others not: the store's
+	// own timeouts bound this.
+	ended, err := g.sessions.LogoutSource(context.WithoutCancel(r.Context()), t.Subject, p.source)
 	if err != nil {
 		// Let the provider (or an operator) send it again.
 		p.jtis.forget(p.name + "\x00" + t.TokenID)
