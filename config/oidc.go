@@ -63,6 +63,12 @@ type OIDCProvider struct {
 	// Logout signs the user out at the provider too, after the gateway's
 	// own logout (OpenID Connect RP-Initiated Logout 1.0).
 	Logout OIDCLogout `yaml:"logout"`
+	// BackchannelLogout serves POST <auth_prefix>/oidc/<name>/backchannel-logout,
+	// where the provider posts a logout token when the user's session there
+	// ends (OpenID Connect Back-Channel Logout 1.0): the gateway then ends
+	// that user's sessions from this provider. It needs the subject mapped
+	// from sub (claims.subject empty or "sub"), which the token names.
+	BackchannelLogout bool `yaml:"backchannel_logout"`
 }
 
 // OIDCLogout configures RP-initiated logout at one provider. See
@@ -105,6 +111,12 @@ func (c *Config) OIDCPostLogoutURL(p *OIDCProvider) string {
 // carried in its state.
 func OIDCLoggedOutPath(authPrefix, name string) string {
 	return authPrefix + "/oidc/" + name + "/logged-out"
+}
+
+// OIDCBackchannelLogoutPath is the path the gateway serves provider
+// name's back-channel logout at: the backchannel_logout_uri to register.
+func OIDCBackchannelLogoutPath(authPrefix, name string) string {
+	return authPrefix + "/oidc/" + name + "/backchannel-logout"
 }
 
 // OIDCCallbackPath is the path the gateway serves provider name's
@@ -155,6 +167,10 @@ func (v *validator) oidc(c *Config) {
 		}
 		v.oidcRedirect(c, p, f)
 		v.oidcLogout(c, p, f+".logout")
+		if p.BackchannelLogout && p.Claims.Subject != "" && p.Claims.Subject != "sub" {
+			v.add(f+".backchannel_logout", "map claims.subject from sub (leave it empty), or turn backchannel_logout off",
+				"needs the user to be the provider's sub, which logout tokens name; claims.subject is %q", p.Claims.Subject)
+		}
 		v.claimMapping(f+".claims", &p.Claims, c.Tokens.Claims)
 		v.claimRequirements(f+".require", &p.Require)
 	}

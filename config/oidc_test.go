@@ -65,6 +65,16 @@ func TestOIDCValidation(t *testing.T) {
 		{"post-logout URL with a query", func(c *Config) {
 			c.OIDC.Providers[0].Logout.PostLogoutRedirectURL = "https://app.example.com/bye?x=1"
 		}, []string{"oidc.providers[0].logout.post_logout_redirect_url"}},
+		{"back-channel logout with the default subject", func(c *Config) { c.OIDC.Providers[0].BackchannelLogout = true }, nil},
+		{"back-channel logout with subject sub", func(c *Config) {
+			c.OIDC.Providers[0].BackchannelLogout = true
+			c.OIDC.Providers[0].Claims.Subject = "sub"
+		}, nil},
+		{"back-channel logout with another subject claim", func(c *Config) {
+			c.OIDC.Providers[0].BackchannelLogout = true
+			c.OIDC.Providers[0].Claims.Subject = "oid"
+		}, []string{"oidc.providers[0].backchannel_logout"}},
+		{"another subject claim without back-channel logout", func(c *Config) { c.OIDC.Providers[0].Claims.Subject = "oid" }, nil},
 		{"state_ttl and timeout bounds", func(c *Config) {
 			c.OIDC.StateTTL = 0
 			c.OIDC.Timeout = 2 * 60 * 1e9

@@ -47,6 +47,7 @@ type idpClient struct {
 	IDTokenOmit     []string       `json:"id_token_omit,omitempty"`
 	Refresh         bool           `json:"refresh,omitempty"`
 	PostLogoutURIs  []string       `json:"post_logout_redirect_uris,omitempty"`
+	BackchannelURI  string         `json:"backchannel_logout_uri,omitempty"`
 }
 
 // idpConfig is e2e/oidc/provider.mjs's argument.
@@ -75,6 +76,9 @@ func startIdP(t *testing.T, node string, cfg idpConfig) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the OpenID Provider's stderr:\n%s", stderr.String())
+		}
 		cmd.Process.Signal(os.Interrupt)
 		cmd.Process.Kill()
 		cmd.Wait()

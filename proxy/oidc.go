@@ -25,6 +25,7 @@ type oidcLogins struct {
 	secret string      // session.secret the state key was derived from
 	key    []byte      // the state-cookie key
 	used   *usedStates // shared by the providers
+	jtis   *usedStates // back-channel logout token ids seen, shared by the providers
 	seal   *sealer     // seals provider refresh tokens kept in session records
 	// logoutOn is set when some provider has logout enabled: only then
 	// does a logout read the session record to learn its source.
@@ -44,11 +45,15 @@ func newOIDCLogins(cfg *config.Config, prev *oidcLogins, refreshKey []byte, now 
 			o.used = prev.used
 		}
 	}
+	o.jtis = newUsedStates(maxUsedLogoutTokens)
+	if prev != nil {
+		o.jtis = prev.jtis // a reload does not make a used logout token new
+	}
 	var errs []error
 	for i := range cfg.OIDC.Providers {
 		p, err := newOIDCProvider(cfg, &cfg.OIDC.Providers[i], o.key, o.used, now)
 		if p != nil {
-			p.seal = o.seal
+			p.seal, p.jtis = o.seal, o.jtis
 		}
 		if err != nil {
 			errs = append(errs, err)
@@ -80,13 +85,20 @@ func (o *oidcLogins) start(ctx context.Context, log *slog.Logger) {
 	}
 }
 
-// serveOIDC answers <prefix>/oidc/<name>/start, .../callback and
-// .../logged-out.
+// serveOIDC answers <prefix>/oidc/<name>/start, .../callback,
+// .../logged-out and, when enabled, .../backchannel-logout.
 func (g *Gateway) serveOIDC(w http.ResponseWriter, r *http.Request, ctx *reqContext, rest string) {
 	name, action, _ := strings.Cut(rest, "/")
 	p := g.oidc.byName[name]
-	if p == nil || (action != "start" && action != "callback" && action != "logged-out") {
+	backchannel := action == "backchannel-logout" && p != nil && p.backchannel
+	if p == nil || (action != "start" && action != "callback" && action != "logged-out" && !backchannel) {
 		g.writeError(w, r, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "No such sign-in provider."})
+		return
+	}
+	if backchannel {
+		if g.allow(w, r, http.MethodPost) {
+			g.oidcBackchannelLogout(w, r, p)
+		}
 		return
 	}
 	if !g.allow(w, r, http.MethodGet) {

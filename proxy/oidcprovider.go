@@ -37,10 +37,13 @@ const (
 // fails with errProviderUnavailable meanwhile.
 type oidcProvider struct {
 	name, display string
-	source        string // session.Record.Source: "oidc:<name>"
-	recheck       bool   // keep the refresh token and re-check at rotations
-	logout        bool   // sign out at the provider too (oidclogout.go)
-	postLogout    string // post_logout_redirect_uri
+	source        string        // session.Record.Source: "oidc:<name>"
+	recheck       bool          // keep the refresh token and re-check at rotations
+	logout        bool          // sign out at the provider too (oidclogout.go)
+	postLogout    string        // post_logout_redirect_uri
+	backchannel   bool          // serve back-channel logout (oidcbackchannel.go)
+	leeway        time.Duration // clock skew allowed on logout tokens (tokens.leeway)
+	jtis          *usedStates   // logout token ids seen, shared by the providers
 	seal          *sealer
 	issuer        string
 	oauth         oauth2.Config // Endpoint filled in by discovery
@@ -62,8 +65,11 @@ type oidcProvider struct {
 type discovered struct {
 	provider *oidc.Provider
 	verifier *oidc.IDTokenVerifier
-	oauth    oauth2.Config
-	params   []oauth2.AuthCodeOption // auth_params
+	// logoutVerifier verifies back-channel logout tokens: the same keys,
+	// issuer, client id and algorithms; expiry checked by verifyLogout.
+	logoutVerifier *oidc.IDTokenVerifier
+	oauth          oauth2.Config
+	params         []oauth2.AuthCodeOption // auth_params
 	// endSession is the usable end_session_endpoint, or "".
 	endSession         string
 	warnedNoEndSession atomic.Bool
@@ -96,6 +102,7 @@ func newOIDCProvider(cfg *config.Config, p *config.OIDCProvider, key []byte, use
 	return &oidcProvider{
 		name: p.Name, display: display, source: oidcSourcePrefix + p.Name, issuer: p.Issuer, recheck: p.Recheck,
 		logout: p.Logout.Enabled, postLogout: cfg.OIDCPostLogoutURL(p),
+		backchannel: p.BackchannelLogout, leeway: cfg.Tokens.Leeway,
 		oauth:    oauth2.Config{ClientID: p.ClientID, ClientSecret: p.ClientSecret, RedirectURL: redirect, Scopes: scopes},
 		userinfo: p.Userinfo, authParams: params,
 		mapping: session.NewMapping(p.Claims, p.Require),
@@ -143,6 +150,7 @@ func (p *oidcProvider) discover() (*discovered, error) {
 	d.oauth.Endpoint.AuthStyle = authStyle(meta.AuthMethods)
 	d.endSession = endSessionEndpoint(meta.EndSession)
 	d.verifier = op.Verifier(&oidc.Config{ClientID: p.oauth.ClientID, Now: p.now})
+	d.logoutVerifier = verifierForLogout(op, p.oauth.ClientID, p.now)
 	p.found, p.backoff, p.lastFail = d, 0, nil
 	return d, nil
 }

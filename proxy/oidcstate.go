@@ -199,6 +199,13 @@ func (u *usedStates) use(key string, exp, now time.Time) bool {
 	return true
 }
 
+// forget drops key, so that it is new again.
+func (u *usedStates) forget(key string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	delete(u.m, key)
+}
+
 // evict drops expired entries and, if none expired, the one closest to
 // expiry. Called with mu held.
 func (u *usedStates) evict(now time.Time) {

@@ -260,6 +260,29 @@ func (m *Manager) LogoutUser(ctx context.Context, subject string) error {
 	return err
 }
 
+// LogoutSource ends the live sessions of subject whose Record.Source is
+// source, each as Logout does, and returns their ids. Sessions of the same
+// subject from other sources stay. It is how a source that signs a user
+// out (an OpenID Connect provider's back-channel logout) ends only the
+// sessions it started: a users-file "alice" is not the provider's.
+func (m *Manager) LogoutSource(ctx context.Context, subject, source string) ([]string, error) {
+	recs, err := m.store.ListUser(ctx, subject, m.now())
+	if err != nil {
+		return nil, fmt.Errorf("session: listing the sessions of %q: %w", subject, err)
+	}
+	var ended []string
+	for _, rec := range recs {
+		if rec.Source != source {
+			continue
+		}
+		if err := m.Logout(ctx, rec.ID); err != nil {
+			return ended, fmt.Errorf("session: ending session %s of %q: %w", rec.ID, subject, err)
+		}
+		ended = append(ended, rec.ID)
+	}
+	return ended, nil
+}
+
 // Verify verifies an access token and checks it against the revocation
 // list. A revoked token's error matches ErrSessionRevoked.
 //

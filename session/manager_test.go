@@ -147,3 +147,50 @@ func TestRevocationKinds(t *testing.T) {
 		t.Errorf("a login after logout-everywhere: %v", err)
 	}
 }
+
+// TestLogoutSource: only the subject's sessions from that source end, at
+// once; the same subject from another source, and another subject from
+// the same source, keep theirs.
+func TestLogoutSource(t *testing.T) {
+	m, _, _ := newManager(t, false)
+	ctx := context.Background()
+	login := func(subject, source string) session.Issued {
+		is, err := m.Login(ctx, session.Identity{Subject: subject}, session.Client{Source: source})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return is
+	}
+	kc1, kc2 := login("alice", "oidc:kc"), login("alice", "oidc:kc")
+	tests := []struct {
+		name    string
+		is      session.Issued
+		revoked bool
+	}{
+		{"alice from the provider", kc1, true},
+		{"alice's second session from the provider", kc2, true},
+		{"alice from the users file", login("alice", "users"), false},
+		{"alice from another provider", login("alice", "oidc:dex"), false},
+		{"bob from the provider", login("bob", "oidc:kc"), false},
+	}
+	ended, err := m.LogoutSource(ctx, "alice", "oidc:kc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ended) != 2 {
+		t.Errorf("ended %q, want the two sessions %s and %s", ended, kc1.Principal.SessionID, kc2.Principal.SessionID)
+	}
+	for _, tt := range tests {
+		_, err := m.Verify(tt.is.Access)
+		if got := errors.Is(err, session.ErrSessionRevoked); got != tt.revoked || (!tt.revoked && err != nil) {
+			t.Errorf("%s: Verify = %v, want revoked %v", tt.name, err, tt.revoked)
+		}
+		rec, err := m.Get(ctx, tt.is.Principal.SessionID)
+		if err != nil || rec.Revoked != tt.revoked {
+			t.Errorf("%s: record revoked %v (%v), want %v", tt.name, rec.Revoked, err, tt.revoked)
+		}
+	}
+	if ended, err := m.LogoutSource(ctx, "alice", "oidc:kc"); err != nil || len(ended) != 0 {
+		t.Errorf("again: ended %q, %v; want none, no error", ended, err)
+	}
+}

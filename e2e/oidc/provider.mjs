@@ -20,6 +20,9 @@
 //               post_logout_redirect_uris registers where RP-initiated
 //               logout (the library's end_session_endpoint, with its HTML
 //               "sign out?" confirm form) may send the browser back.
+//               backchannel_logout_uri registers where the provider POSTs a
+//               logout token (Back-Channel Logout, with sid) when the
+//               user's session at the provider ends.
 //   accounts    {login: {claims...}}: the claims of each login name (any
 //               password is accepted, as in devInteractions). The test
 //               changes them at run time: PUT /__e2e/accounts/<login> with
@@ -56,6 +59,7 @@ const provider = new Provider(issuer, {
     client_secret: c.client_secret,
     redirect_uris: c.redirect_uris,
     post_logout_redirect_uris: c.post_logout_redirect_uris ?? [],
+    ...(c.backchannel_logout_uri ? { backchannel_logout_uri: c.backchannel_logout_uri, backchannel_logout_session_required: true } : {}),
     grant_types: c.refresh ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
@@ -63,7 +67,7 @@ const provider = new Provider(issuer, {
   jwks: { keys: [jwk] },
   cookies: { keys: ['e2e-cookie-key-not-secret'] },
   pkce: { required: () => true }, // every client, confidential or not
-  features: { devInteractions: { enabled: true } },
+  features: { devInteractions: { enabled: true }, backchannelLogout: { enabled: true } },
   conformIdTokenClaims: false, // scope claims in the ID token itself
   claims: {
     openid: ['sub'],
@@ -73,6 +77,10 @@ const provider = new Provider(issuer, {
   ttl: { IdToken: cfg.id_token_ttl ?? 3600 },
   issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
   rotateRefreshToken: true,
+  // The library refuses outgoing requests (back-channel logout) to
+  // special-use addresses such as loopback, as SSRF protection; in these
+  // tests the gateway listens on 127.0.0.1, so that guard is dropped here.
+  fetch: (url, { dispatcher, ...options }) => globalThis.fetch(url, options),
   async findAccount(ctx, id) {
     const claims = accounts[id];
     if (!claims) return undefined;
@@ -98,6 +106,11 @@ provider.use(async (ctx, next) => {
       .setProtectedHeader(decodeProtectedHeader(ctx.body.id_token))
       .sign(createPrivateKey({ key: jwk, format: 'jwk' })),
   };
+});
+
+// Back-channel logout failures would otherwise pass silently.
+provider.on('backchannel.error', (ctx, err, client) => {
+  process.stderr.write(`backchannel logout to ${client.clientId} failed: ${err.message}\n`);
 });
 
 const oidc = provider.callback();
