@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -239,5 +240,36 @@ func TestBackchannelLogoutEndpoint(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBackchannelForgedTokensFetchNoKeys: anyone can post to the
+// endpoint. Forged tokens, signed with keys the provider never published
+// under made-up kids, must not each make the gateway fetch the provider's
+// JWKS: at most one fetch per external_tokens.refetch_interval.
+func TestBackchannelForgedTokensFetchNoKeys(t *testing.T) {
+	idp := newBackchannelIdP(t)
+	se := newSessionEnv(t, withProvider("idp", idp.URL), func(c *config.Config) { c.OIDC.Providers[0].BackchannelLogout = true })
+	good := func() string {
+		return url.Values{"logout_token": {idp.Sign(t, "idp-1", "RS256", idp.logoutClaims(se.clock.Now(), "alice", nil), map[string]any{"typ": "logout+jwt"})}}.Encode()
+	}
+	if res := se.postLogout("idp", good()); res.StatusCode != http.StatusOK {
+		t.Fatalf("a good token: %d %s", res.StatusCode, readBody(t, res))
+	}
+	before := idp.Fetches()
+	for i := range 50 {
+		kid := fmt.Sprintf("made-up-%d", i)
+		idp.impostor.AddKey(t, kid, "RS256")
+		forged := idp.impostor.Sign(t, kid, "RS256", idp.logoutClaims(se.clock.Now(), "alice", map[string]any{"jti": kid}), map[string]any{"typ": "logout+jwt"})
+		if res := se.postLogout("idp", url.Values{"logout_token": {forged}}.Encode()); res.StatusCode != http.StatusBadRequest {
+			t.Fatalf("forged token %d: %d, want 400", i, res.StatusCode)
+		}
+	}
+	if n := idp.Fetches() - before; n > 1 {
+		t.Errorf("50 forged tokens made %d JWKS fetches, want at most 1 per refetch_interval", n)
+	}
+	se.clock.Advance(se.cfg.ExternalTokens.RefetchInterval)
+	if res := se.postLogout("idp", good()); res.StatusCode != http.StatusOK {
+		t.Errorf("a good token after the flood: %d %s", res.StatusCode, readBody(t, res))
 	}
 }

@@ -52,6 +52,7 @@ type oidcProvider struct {
 	mapping       *session.Mapping
 	state         *stateCookies
 	client        *http.Client
+	keyLimits     config.ExternalTokens // bounds the provider's key set (oidckeys.go)
 	now           func() time.Time
 
 	mu       sync.Mutex
@@ -110,8 +111,9 @@ func newOIDCProvider(cfg *config.Config, p *config.OIDCProvider, key []byte, use
 			key: key, ttl: cfg.OIDC.StateTTL, now: now, prefix: stateCookiePrefix(secure) + p.Name + "-",
 			path: path, secure: secure, used: used,
 		},
-		client: &http.Client{Timeout: cfg.OIDC.Timeout},
-		now:    now,
+		client:    &http.Client{Timeout: cfg.OIDC.Timeout},
+		keyLimits: cfg.ExternalTokens,
+		now:       now,
 	}, nil
 }
 
@@ -145,12 +147,23 @@ func (p *oidcProvider) discover() (*discovered, error) {
 	var meta struct {
 		AuthMethods []string `json:"token_endpoint_auth_methods_supported"`
 		EndSession  string   `json:"end_session_endpoint"`
+		JWKSURL     string   `json:"jwks_uri"`
+		Algs        []string `json:"id_token_signing_alg_values_supported"`
 	}
 	_ = op.Claims(&meta) // absent or malformed: the defaults below
 	d.oauth.Endpoint.AuthStyle = authStyle(meta.AuthMethods)
 	d.endSession = endSessionEndpoint(meta.EndSession)
-	d.verifier = op.Verifier(&oidc.Config{ClientID: p.oauth.ClientID, Now: p.now})
-	d.logoutVerifier = verifierForLogout(op, p.oauth.ClientID, p.now)
+	algs := providerAlgs(meta.Algs)
+	keys, err := newProviderKeys(p.issuer, meta.JWKSURL, algs, p, p.keyLimits)
+	if err != nil {
+		p.backoff = min(max(2*p.backoff, discoveryBackoffMin), discoveryBackoffMax)
+		p.retryAt, p.lastFail = now.Add(p.backoff), err
+		return nil, fmt.Errorf("%w: %s: discovery: %w", errProviderUnavailable, p.name, err)
+	}
+	d.verifier = oidc.NewVerifier(p.issuer, keys, &oidc.Config{ClientID: p.oauth.ClientID, Now: p.now, SupportedSigningAlgs: algs})
+	// Back-channel logout tokens: the same keys, issuer, client id and
+	// algorithms; verifyLogout checks the expiry itself, with leeway.
+	d.logoutVerifier = oidc.NewVerifier(p.issuer, keys, &oidc.Config{ClientID: p.oauth.ClientID, Now: p.now, SupportedSigningAlgs: algs, SkipExpiryCheck: true})
 	p.found, p.backoff, p.lastFail = d, 0, nil
 	return d, nil
 }
