@@ -73,7 +73,7 @@ func newProviderKeys(issuer, jwksURL string, algs []string, p *oidcProvider, lim
 // unknown) and returns the payload. go-oidc checks the algorithm against
 // the verifier's list again, and every claim.
 func (k *providerKeys) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
-	jws, err := jose.ParseSigned(raw, k.algs)
+	jws, err := jose.ParseSignedCompact(raw, k.algs)
 	if err != nil {
 		return nil, fmt.Errorf("oidc: malformed or unsupported JWS: %w", err)
 	}
