@@ -144,7 +144,7 @@ func (s *Set) Lookup(ctx context.Context, kid string) (Key, error) {
 	if err == nil || errors.Is(err, ErrKidRequired) {
 		return k, err
 	}
-	c, start := s.lookupCall()
+	c, start := s.join(true)
 	if c == nil {
 		// The interval's fetch was taken and is done: it may have
 		// published the key since the first look.
@@ -189,22 +189,25 @@ func (s *Set) find(kid string) (Key, error) {
 	return Key{}, fmt.Errorf("%w: kid %.64q", ErrUnknownKey, kid)
 }
 
-// lookupCall returns the fetch a lookup that missed should wait for: the
-// one in flight, or else a new one (start is true: the caller runs it)
-// if the interval's one lookup-caused fetch is still free, or else nil.
-// Claiming the interval and registering the fetch happen under one lock,
-// so a concurrent miss always finds the fetch it must wait for.
-func (s *Set) lookupCall() (c *call, start bool) {
+// join returns the fetch a caller should wait for: the one in flight, or
+// else a new one that the caller runs (start is true). With rateLimited
+// (a lookup that missed), a new fetch is started only if the interval's
+// one lookup-caused fetch is still free, else c is nil. Claiming the
+// interval and registering the fetch happen under one lock, so a
+// concurrent miss always finds the fetch it must wait for.
+func (s *Set) join(rateLimited bool) (c *call, start bool) {
 	now := s.o.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.call != nil {
 		return s.call, false
 	}
-	if !s.lastAttempt.IsZero() && now.Sub(s.lastAttempt) < s.o.RefetchInterval {
-		return nil, false
+	if rateLimited {
+		if !s.lastAttempt.IsZero() && now.Sub(s.lastAttempt) < s.o.RefetchInterval {
+			return nil, false
+		}
+		s.lastAttempt = now
 	}
-	s.lastAttempt = now
 	s.call = &call{done: make(chan struct{})}
 	return s.call, true
 }
@@ -213,16 +216,11 @@ func (s *Set) lookupCall() (c *call, start bool) {
 // a fetch in flight waits for it instead of starting another. On failure
 // the previous keys stay, until they expire.
 func (s *Set) Refresh(ctx context.Context) error {
-	s.mu.Lock()
-	c := s.call
-	if c == nil {
-		c = &call{done: make(chan struct{})}
-		s.call = c
-		s.mu.Unlock()
+	c, start := s.join(false)
+	if start {
 		s.run(ctx, c)
 		return c.err
 	}
-	s.mu.Unlock()
 	select {
 	case <-c.done:
 		return c.err
