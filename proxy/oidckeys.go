@@ -85,8 +85,8 @@ func (k *providerKeys) VerifySignature(ctx context.Context, raw string) ([]byte,
 	if err != nil {
 		return nil, fmt.Errorf("oidc: signing key: %w", err)
 	}
-	if key.Alg != "" && key.Alg != h.Algorithm {
-		return nil, fmt.Errorf("oidc: key %q is for %s, the token says %s", key.ID, key.Alg, h.Algorithm)
+	if !key.Accepts(h.Algorithm) {
+		return nil, fmt.Errorf("oidc: key %q is %s, the token says %s", key.ID, key.Kind(), h.Algorithm)
 	}
 	payload, err := jws.Verify(key.Public)
 	if err != nil {

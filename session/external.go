@@ -2,16 +2,11 @@ package session
 
 import (
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/rsa"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -135,8 +130,8 @@ func (e *External) verify(ctx context.Context, raw string, h joseHeader) (*Princ
 	case err != nil:
 		return nil, fmt.Errorf("%w: %w: issuer %s: %w", ErrInvalidToken, ErrUnknownKey, e.issuer, err)
 	}
-	if (key.Alg != "" && key.Alg != h.Alg) || !keyFits(key.Public, h.Alg) {
-		return nil, fmt.Errorf("%w: %w: alg %s, key %q is %s", ErrInvalidToken, ErrAlgorithmMismatch, h.Alg, key.ID, keyKind(key))
+	if !key.Accepts(h.Alg) {
+		return nil, fmt.Errorf("%w: %w: alg %s, key %q is %s", ErrInvalidToken, ErrAlgorithmMismatch, h.Alg, key.ID, key.Kind())
 	}
 	claims := jwt.MapClaims{}
 	_, err = e.parsers[h.Alg].ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return key.Public, nil })
@@ -162,28 +157,6 @@ func (e *External) verify(ctx context.Context, raw string, h joseHeader) (*Princ
 		p.IssuedAt = iat.UTC()
 	}
 	return p, nil
-}
-
-// keyFits reports whether pub is a key of the type alg needs: RSA for
-// RS*/PS*, the matching curve for ES256/ES384, Ed25519 for EdDSA.
-func keyFits(pub crypto.PublicKey, alg string) bool {
-	switch k := pub.(type) {
-	case *rsa.PublicKey:
-		return strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS")
-	case *ecdsa.PublicKey:
-		return (alg == "ES256" && k.Curve.Params().Name == "P-256") || (alg == "ES384" && k.Curve.Params().Name == "P-384")
-	case ed25519.PublicKey:
-		return alg == "EdDSA"
-	}
-	return false
-}
-
-// keyKind names a key for an error message.
-func keyKind(k jwks.Key) string {
-	if k.Alg != "" {
-		return k.Alg
-	}
-	return fmt.Sprintf("%T", k.Public)
 }
 
 // classify maps a jwt/v5 error from verifying an external token to our

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strings"
 )
 
 // Key is one verification key from a JWKS.
@@ -24,6 +25,33 @@ type Key struct {
 	Alg string
 	// Public is an *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey.
 	Public crypto.PublicKey
+}
+
+// Accepts reports whether k may verify a signature made with alg: its
+// alg member, if it has one, is alg, and it is a key of the type alg
+// needs (RSA for RS*/PS*, the matching curve for ES256/ES384, Ed25519 for
+// EdDSA). Every verifier of tokens signed with JWKS keys asks it.
+func (k Key) Accepts(alg string) bool {
+	if k.Alg != "" && k.Alg != alg {
+		return false
+	}
+	switch pub := k.Public.(type) {
+	case *rsa.PublicKey:
+		return strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS")
+	case *ecdsa.PublicKey:
+		return (alg == "ES256" && pub.Curve.Params().Name == "P-256") || (alg == "ES384" && pub.Curve.Params().Name == "P-384")
+	case ed25519.PublicKey:
+		return alg == "EdDSA"
+	}
+	return false
+}
+
+// Kind names the key for an error message: its alg, else its Go type.
+func (k Key) Kind() string {
+	if k.Alg != "" {
+		return k.Alg
+	}
+	return fmt.Sprintf("%T", k.Public)
 }
 
 // minRSABits is the smallest RSA modulus accepted (RFC 7518 section
