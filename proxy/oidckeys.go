@@ -22,19 +22,19 @@ import (
 // external_tokens.refetch_interval, honours Cache-Control within
 // cache_min..cache_max, and bounds the body's size.
 
-// oidcSigningAlgs are the algorithms a provider's tokens may use: the
-// asymmetric ones a jwks.Key can verify (jwks.Key.Accepts: no P-521). A provider that names none of
-// them in id_token_signing_alg_values_supported gets RS256, the default
-// of OpenID Connect Discovery (section 3).
-var oidcSigningAlgs = []string{
-	oidc.RS256, oidc.RS384, oidc.RS512, oidc.PS256, oidc.PS384, oidc.PS512,
-	oidc.ES256, oidc.ES384, oidc.EdDSA,
+// oidcSigningAlgs returns the algorithms a provider's tokens may use: the
+// asymmetric ones a jwks.Key can verify (see jwks.Key.Accepts; no
+// P-521). A provider that names none of them in
+// id_token_signing_alg_values_supported gets RS256, the default of OpenID
+// Connect Discovery (section 3).
+func oidcSigningAlgs() []string {
+	return []string{oidc.RS256, oidc.RS384, oidc.RS512, oidc.PS256, oidc.PS384, oidc.PS512, oidc.ES256, oidc.ES384, oidc.EdDSA}
 }
 
 // providerAlgs returns the algorithms discovery allows that the gateway
 // verifies, or RS256 when there are none.
 func providerAlgs(discovered []string) []string {
-	algs := slices.DeleteFunc(slices.Clone(discovered), func(a string) bool { return !slices.Contains(oidcSigningAlgs, a) })
+	algs := slices.DeleteFunc(slices.Clone(discovered), func(a string) bool { return !slices.Contains(oidcSigningAlgs(), a) })
 	if len(algs) == 0 {
 		return []string{oidc.RS256}
 	}
