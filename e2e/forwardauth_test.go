@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -27,44 +26,19 @@ import (
 // an origin string, nothing listens there.
 const faSPA = "http://localhost:5173"
 
-// faRecipe is one proxy's recipe and how to run it.
+// faRecipe is a proxy, run with the recipe `gateway recipe` writes, and
+// the refresh mode that recipe chooses.
 type faRecipe struct {
-	name string
-	bin  string // where Debian installs it; PATH is tried first
-	// host is the --host of `gateway recipe` for a proxy listening on port.
-	host func(port int) string
-	// start runs the proxy with the recipe until the test ends, once it
-	// accepts connections on addr (where the recipe listens).
-	start func(t testing.TB, bin, recipe, addr string)
-	// refresh is the gateway's refresh mode the recipe chooses.
+	e2etest.ForwardAuthProxy
 	refresh string
 }
 
-var faRecipes = []faRecipe{
-	{
-		name:    "nginx",
-		bin:     "/usr/sbin/nginx",
-		host:    func(int) string { return "localhost" },
-		start:   e2etest.StartNginx,
-		refresh: "inline",
-	},
-	{
-		name:    "caddy",
-		bin:     "/usr/bin/caddy",
-		host:    func(port int) string { return "http://127.0.0.1:" + strconv.Itoa(port) },
-		start:   e2etest.StartCaddy,
-		refresh: "redirect",
-	},
-}
-
-// recipeFor runs `gateway recipe` for the proxy and the gateway
-// configuration cfg, listening on port and connecting to gateway and app.
-func recipeFor(t *testing.T, proxy, cfg, gateway, app, host string, port int) string {
-	t.Helper()
-	out, stderr, code := runCmd(t, "", "recipe", proxy, "--config", cfg, "--gateway", gateway, "--app", app,
-		"--host", host, "--listen", "127.0.0.1:"+strconv.Itoa(port))
-	if code != 0 {
-		t.Fatalf("gateway recipe %s: exit %d\n%s", proxy, code, stderr)
+// faRecipes are the proxies with their refresh modes.
+func faRecipes() []faRecipe {
+	refresh := map[string]string{"nginx": "inline", "caddy": "redirect"}
+	var out []faRecipe
+	for _, p := range e2etest.ForwardAuthProxies() {
+		out = append(out, faRecipe{p, refresh[p.Name]})
 	}
 	return out
 }
@@ -90,11 +64,10 @@ func TestForwardAuthRecipesInDocs(t *testing.T) {
 
 // TestForwardAuth runs the same requests through each proxy.
 func TestForwardAuth(t *testing.T) {
-	for _, r := range faRecipes {
-		t.Run(r.name, func(t *testing.T) {
+	for _, r := range faRecipes() {
+		t.Run(r.Name, func(t *testing.T) {
 			t.Parallel()
-			bin := e2etest.FindProgram(t, r.name, "`apt-get install "+r.name+"`", r.bin)
-			e := faSetup(t, r, bin)
+			e := faSetup(t, r)
 			for _, c := range faCases {
 				t.Run(c.name, func(t *testing.T) { c.run(t, e) })
 			}
@@ -488,13 +461,11 @@ var (
 )
 
 // faSetup starts the gateway, the app and the proxy running the recipe.
-func faSetup(t *testing.T, r faRecipe, bin string) *faEnv {
+func faSetup(t *testing.T, r faRecipe) *faEnv {
 	t.Helper()
 	gw, app, cfg := faGateway(t)
-	port := e2etest.FreePort(t)
-	recipe := recipeFor(t, r.name, cfg, gw.Addr, strings.TrimPrefix(app.URL, "http://"), r.host(port), port)
-	r.start(t, bin, recipe, "127.0.0.1:"+strconv.Itoa(port))
-	return &faEnv{recipe: r, gw: gw, app: app, base: "http://127.0.0.1:" + strconv.Itoa(port)}
+	addr := r.Start(t, gatewayBin, cfg, gw.Addr, strings.TrimPrefix(app.URL, "http://"))
+	return &faEnv{recipe: r, gw: gw, app: app, base: "http://" + addr}
 }
 
 // login signs in through the proxy's /.auth/login (JSON) with a fresh
@@ -504,7 +475,7 @@ func (e *faEnv) login(t *testing.T, user string) *http.Client {
 	c := newClient(t)
 	res, body := do(t, c, "POST", e.base+"/.auth/login", `{"username":"`+user+`","password":"`+user+`-pw"}`)
 	if res.StatusCode != 200 || cookieValue(c, e.base) == "" {
-		t.Fatalf("login as %s through %s: %d, Set-Cookie %q\n%s", user, e.recipe.name, res.StatusCode, res.Header.Values("Set-Cookie"), body)
+		t.Fatalf("login as %s through %s: %d, Set-Cookie %q\n%s", user, e.recipe.Name, res.StatusCode, res.Header.Values("Set-Cookie"), body)
 	}
 	return c
 }

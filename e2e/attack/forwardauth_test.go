@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/internal/e2etest"
 )
 
 // faCase is a request through a proxy. Proxies answer refusals in their
@@ -27,8 +29,8 @@ type faCase struct {
 // running the documented recipes, the gateway answering /.auth/verify.
 func TestForwardAuth(t *testing.T) {
 	t.Parallel()
-	for _, r := range proxyRecipes {
-		t.Run(r.name, func(t *testing.T) {
+	for _, r := range e2etest.ForwardAuthProxies() {
+		t.Run(r.Name, func(t *testing.T) {
 			t.Parallel()
 			pe := newProxyEnv(t, r)
 			_, _, alice := login(t, "http://"+pe.proxy, "alice", false)
@@ -112,7 +114,7 @@ func TestForwardAuth(t *testing.T) {
 					req := strings.Replace(c.req, "{{case}}", caseHdr+": "+id, 1)
 					res := sendRaw(t, pe.proxy, req)
 					if res == nil {
-						t.Fatalf("no answer from %s", r.name)
+						t.Fatalf("no answer from %s", r.Name)
 					}
 					got := pe.up.forCase(id)
 					switch {
